@@ -1,0 +1,5 @@
+//! Docker Engine API vocabulary shared by the daemon and the CLI: wire types,
+//! routes parsed into typed actions, errors mapped to dockerd's status codes.
+#![forbid(unsafe_code)]
+
+pub mod types;
