@@ -1,0 +1,172 @@
+//! The daemon's side of the shim protocol (docs/architecture.md, "Shim command line and
+//! protocol"): spawning a shim, one-line JSON requests, and framed streams.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+
+use crate::error::{EngineError, Result};
+
+/// Kinds of frames the shim sends on an attach or exec stream.
+pub const FRAME_STDOUT: u8 = 1;
+/// Standard error.
+pub const FRAME_STDERR: u8 = 2;
+/// Exit code (4 bytes big-endian); the last frame.
+pub const FRAME_EXIT: u8 = 3;
+
+/// What `berth shim` needs to start a container.
+#[derive(Debug, Clone)]
+pub struct SpawnArgs {
+    /// The berth binary.
+    pub exe: PathBuf,
+    /// Container ID.
+    pub id: String,
+    /// Bundle dir (config.json).
+    pub bundle: PathBuf,
+    /// Shim state dir under the exec root.
+    pub state: PathBuf,
+    /// json-file log path.
+    pub log: PathBuf,
+    /// `libcontainer` or `runc`.
+    pub runtime: String,
+    /// Allocate a pty.
+    pub tty: bool,
+    /// Keep stdin open.
+    pub stdin: bool,
+    /// Close stdin when the first attached client closes it.
+    pub stdin_once: bool,
+}
+
+/// Spawns a shim and waits for its ready line; returns the container's init pid.
+pub async fn spawn(args: &SpawnArgs) -> Result<i32> {
+    tokio::fs::create_dir_all(&args.state)
+        .await
+        .map_err(|e| EngineError::system("cannot create the shim state dir", e))?;
+    let mut cmd = tokio::process::Command::new(&args.exe);
+    cmd.arg("shim")
+        .arg("--id")
+        .arg(&args.id)
+        .arg("--bundle")
+        .arg(&args.bundle)
+        .arg("--state")
+        .arg(&args.state)
+        .arg("--log")
+        .arg(&args.log)
+        .arg("--runtime")
+        .arg(&args.runtime);
+    if args.tty {
+        cmd.arg("--tty");
+    }
+    if args.stdin {
+        cmd.arg("--stdin");
+    }
+    if args.stdin_once {
+        cmd.arg("--stdin-once");
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(false);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| EngineError::system("cannot start the shim", e))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .await
+        .map_err(|e| EngineError::system("cannot read from the shim", e))?;
+    // The first shim process exits right after forking the real one.
+    let _ = child.wait().await;
+    let reply: Value = serde_json::from_str(line.trim()).map_err(|_| {
+        EngineError::System(format!("shim failed to start the container: {}", line.trim()))
+    })?;
+    if let Some(err) = reply.get("error").and_then(Value::as_str) {
+        return Err(EngineError::System(format!(
+            "failed to create task for container: {err}: unknown"
+        )));
+    }
+    reply
+        .get("pid")
+        .and_then(Value::as_i64)
+        .map(|p| p as i32)
+        .ok_or_else(|| EngineError::System(format!("unexpected shim reply: {line}")))
+}
+
+/// Path of a shim's control socket.
+pub fn socket_path(state: &Path) -> PathBuf {
+    state.join("shim.sock")
+}
+
+/// Opens a connection and sends one request; returns the reply and the connection
+/// (which, for `attach` and `exec`, continues as a framed stream).
+pub async fn open(state: &Path, request: &Value) -> Result<(Value, BufReader<UnixStream>)> {
+    let stream = UnixStream::connect(socket_path(state))
+        .await
+        .map_err(|e| EngineError::system("cannot reach the container's shim", e))?;
+    let mut stream = BufReader::new(stream);
+    let mut line = serde_json::to_vec(request).map_err(|e| EngineError::system("encode", e))?;
+    line.push(b'\n');
+    stream
+        .get_mut()
+        .write_all(&line)
+        .await
+        .map_err(|e| EngineError::system("cannot talk to the shim", e))?;
+    let mut reply = String::new();
+    stream
+        .read_line(&mut reply)
+        .await
+        .map_err(|e| EngineError::system("cannot read from the shim", e))?;
+    if reply.is_empty() {
+        return Err(EngineError::System("the shim closed the connection".into()));
+    }
+    let reply: Value = serde_json::from_str(reply.trim())
+        .map_err(|e| EngineError::system("bad reply from the shim", e))?;
+    if reply.get("ok").and_then(Value::as_bool) != Some(true) {
+        let msg = reply
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("shim request failed");
+        return Err(EngineError::System(msg.to_string()));
+    }
+    Ok((reply, stream))
+}
+
+/// One request, one reply.
+pub async fn call(state: &Path, request: Value) -> Result<Value> {
+    open(state, &request).await.map(|(reply, _)| reply)
+}
+
+/// Reads one frame: `(kind, payload)`; `None` at end of stream.
+pub async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> std::io::Result<Option<(u8, Vec<u8>)>> {
+    let mut header = [0u8; 8];
+    match r.read_exact(&mut header).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    let mut payload = vec![0u8; len];
+    r.read_exact(&mut payload).await?;
+    Ok(Some((header[0], payload)))
+}
+
+/// Exit code carried by an exit frame.
+pub fn exit_code(payload: &[u8]) -> i32 {
+    match payload {
+        [a, b, c, d] => i32::from_be_bytes([*a, *b, *c, *d]),
+        _ => String::from_utf8_lossy(payload).trim().parse().unwrap_or(-1),
+    }
+}
+
+/// Docker's stdcopy frame: header `[stream, 0, 0, 0, len_be32]` + payload.
+pub fn docker_frame(stream: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + payload.len());
+    out.extend_from_slice(&[stream, 0, 0, 0]);
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}

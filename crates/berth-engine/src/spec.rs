@@ -1,0 +1,199 @@
+//! Getting a container ready to start: its rootfs mount, `/etc/hostname`, `/etc/hosts`,
+//! `/etc/resolv.conf`, and the OCI runtime spec in `bundle/config.json`.
+
+use std::path::Path;
+
+use berth_runtime::spec::{self as rspec, SpecInput};
+
+use crate::container::{network_mode, parse_bind, NetworkMode};
+use crate::error::{EngineError, Result};
+use crate::record::ContainerRecord;
+use crate::Engine;
+
+/// dockerd's /etc/hosts for a container without a network endpoint.
+const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+
+/// Resolves `user` (`name`, `uid`, `name:group`, `uid:gid`) in the container's rootfs to
+/// the shim's `uid:gid[:extra,gids]` form.
+pub fn user_string(rootfs: &Path, user: &str) -> Result<String> {
+    let (uid, gid, extra) = rspec::resolve_user(rootfs, user)
+        .map_err(|e| EngineError::Invalid(e.to_string()))?;
+    let mut s = format!("{uid}:{gid}");
+    if !extra.is_empty() {
+        let extra: Vec<String> = extra.iter().map(u32::to_string).collect();
+        s.push(':');
+        s.push_str(&extra.join(","));
+    }
+    Ok(s)
+}
+
+/// The host's resolv.conf, without loopback name servers (unreachable from a container's
+/// own network namespace), as dockerd filters it.
+fn resolv_conf(host_network: bool) -> String {
+    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    if host_network {
+        return host;
+    }
+    host.lines()
+        .filter(|l| {
+            let mut f = l.split_whitespace();
+            !(f.next() == Some("nameserver")
+                && f.next().is_some_and(|ip| ip.starts_with("127.") || ip == "::1"))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Mounts the rootfs, writes the network files and the OCI spec.
+pub(crate) async fn prepare(engine: &Engine, rec: &ContainerRecord, dir: &Path) -> Result<()> {
+    let rec = rec.clone();
+    let dir = dir.to_path_buf();
+    let images = &engine.images;
+    let exe = engine.config().exe.clone();
+    tokio::task::block_in_place(move || {
+        images.mount_rootfs(&dir)?;
+        let result = write_files_and_spec(&rec, &dir, &exe);
+        if result.is_err() {
+            let _ = images.unmount_rootfs(&dir);
+        }
+        result
+    })
+}
+
+fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result<()> {
+    let io = |what: &str| {
+        let what = what.to_string();
+        move |e: std::io::Error| EngineError::system(&what, e)
+    };
+    let mode = network_mode(&rec.host_config)?;
+    let host_network = mode == NetworkMode::Host;
+    let hostname = rec.config.hostname.clone();
+    std::fs::write(dir.join("hostname"), format!("{hostname}\n")).map_err(io("cannot write hostname"))?;
+    let mut hosts = if host_network {
+        std::fs::read_to_string("/etc/hosts").unwrap_or_else(|_| HOSTS.to_string())
+    } else {
+        HOSTS.to_string()
+    };
+    for extra in rec.host_config.extra_hosts.iter().flatten() {
+        if let Some((name, ip)) = extra.split_once(':') {
+            hosts.push_str(&format!("{ip}\t{name}\n"));
+        }
+    }
+    std::fs::write(dir.join("hosts"), hosts).map_err(io("cannot write hosts"))?;
+    let mut resolv = resolv_conf(host_network);
+    if let Some(dns) = &rec.host_config.dns {
+        if !dns.is_empty() {
+            resolv = dns.iter().map(|s| format!("nameserver {s}\n")).collect();
+        }
+    }
+    std::fs::write(dir.join("resolv.conf"), resolv).map_err(io("cannot write resolv.conf"))?;
+
+    let rootfs = dir.join("rootfs");
+    let (uid, gid, mut additional_gids) = rspec::resolve_user(&rootfs, &rec.config.user)
+        .map_err(|e| EngineError::Invalid(e.to_string()))?;
+    for g in rec.host_config.group_add.iter().flatten() {
+        match g.parse::<u32>() {
+            Ok(n) => additional_gids.push(n),
+            Err(_) => {
+                let (_, gid, _) = rspec::resolve_user(&rootfs, &format!("0:{g}"))
+                    .map_err(|e| EngineError::Invalid(e.to_string()))?;
+                additional_gids.push(gid);
+            }
+        }
+    }
+    let mut env = rec.config.env.clone().unwrap_or_default();
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    }
+    if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
+        env.insert(1.min(env.len()), format!("HOSTNAME={hostname}"));
+    }
+    if rec.config.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into());
+    }
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={}", home_of(&rootfs, uid)));
+    }
+    let mut mounts = vec![
+        rspec::Mount::bind(dir.join("hostname"), "/etc/hostname", false),
+        rspec::Mount::bind(dir.join("hosts"), "/etc/hosts", false),
+        rspec::Mount::bind(dir.join("resolv.conf"), "/etc/resolv.conf", false),
+    ];
+    for b in rec.host_config.binds.iter().flatten() {
+        let b = parse_bind(b)?;
+        if !Path::new(&b.source).exists() {
+            std::fs::create_dir_all(&b.source).map_err(io("cannot create the bind source"))?;
+        }
+        mounts.push(rspec::Mount::bind(b.source.into(), &b.destination, b.read_only));
+    }
+    for (dest, opts) in rec.host_config.tmpfs.iter().flatten() {
+        mounts.push(rspec::Mount::tmpfs(dest, opts));
+    }
+    let init = rec
+        .host_config
+        .init
+        .unwrap_or(false)
+        .then(|| exe.to_path_buf());
+    let input = SpecInput {
+        id: rec.id.clone(),
+        rootfs: rootfs.clone(),
+        args: rec.command_line(),
+        env,
+        cwd: if rec.config.working_dir.is_empty() { "/".into() } else { rec.config.working_dir.clone() },
+        uid,
+        gid,
+        additional_gids,
+        hostname,
+        tty: rec.config.tty,
+        open_stdin: rec.config.open_stdin,
+        memory: rec.host_config.memory,
+        memory_swap: rec.host_config.memory_swap,
+        memory_reservation: rec.host_config.memory_reservation,
+        nano_cpus: rec.host_config.nano_cpus,
+        cpu_shares: rec.host_config.cpu_shares,
+        cpu_period: rec.host_config.cpu_period,
+        cpu_quota: rec.host_config.cpu_quota,
+        cpuset_cpus: rec.host_config.cpuset_cpus.clone(),
+        cpuset_mems: rec.host_config.cpuset_mems.clone(),
+        pids_limit: rec.host_config.pids_limit,
+        ulimits: rec
+            .host_config
+            .ulimits
+            .iter()
+            .flatten()
+            .map(|u| rspec::Ulimit { name: u.name.clone(), soft: u.soft, hard: u.hard })
+            .collect(),
+        network: if host_network { rspec::Network::Host } else { rspec::Network::None },
+        mounts,
+        readonly_rootfs: rec.host_config.readonly_rootfs,
+        privileged: rec.host_config.privileged,
+        cap_add: rec.host_config.cap_add.clone().unwrap_or_default(),
+        cap_drop: rec.host_config.cap_drop.clone().unwrap_or_default(),
+        security_opt: rec.host_config.security_opt.clone().unwrap_or_default(),
+        sysctls: rec.host_config.sysctls.clone().unwrap_or_default(),
+        masked_paths: rec.host_config.masked_paths.clone(),
+        readonly_paths: rec.host_config.readonly_paths.clone(),
+        init,
+        shm_size: rec.host_config.shm_size,
+        oom_score_adj: 0,
+    };
+    let spec = rspec::build(&input).map_err(|e| EngineError::Invalid(e.to_string()))?;
+    let bundle = dir.join("bundle");
+    std::fs::create_dir_all(&bundle).map_err(io("cannot create the bundle"))?;
+    let bytes = serde_json::to_vec(&spec).map_err(|e| EngineError::system("encode spec", e))?;
+    crate::record::write_atomic(&bundle.join("config.json"), &bytes).map_err(io("cannot write the spec"))?;
+    Ok(())
+}
+
+/// The home directory of `uid` in the container's /etc/passwd, `/` if unknown (dockerd).
+fn home_of(rootfs: &Path, uid: u32) -> String {
+    std::fs::read_to_string(rootfs.join("etc/passwd"))
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.len() >= 6 && f[2].parse::<u32>().ok() == Some(uid)).then(|| f[5].to_string())
+            })
+        })
+        .unwrap_or_else(|| "/".into())
+}
