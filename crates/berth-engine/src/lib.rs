@@ -14,6 +14,7 @@ pub mod logs;
 pub mod names;
 pub mod record;
 pub mod shim;
+pub mod system;
 mod spec;
 pub mod time;
 
