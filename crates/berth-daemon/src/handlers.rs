@@ -235,34 +235,31 @@ async fn handle(engine: &Arc<Engine>, route: Route, req: Request<Incoming>) -> R
                 return Err(ApiError::invalid("either fromSrc or fromImage must be given"));
             }
         }
-        Route::ImageList { all, filters, .. } => http::json(StatusCode::OK, &e(engine.images.list(all, &filters_map(&filters)).map_err(Into::into))?),
+        Route::ImageList { filters, .. } => http::json(StatusCode::OK, &e(engine.images.list(&filters_map(&filters)).map_err(Into::into))?),
         Route::ImageInspect { name } => http::json(StatusCode::OK, &e(engine.images.inspect(&name).map_err(Into::into))?),
         Route::ImageHistory { name } => http::json(StatusCode::OK, &e(engine.images.history(&name).map_err(Into::into))?),
         Route::ImageTag { name, repo, tag } => {
             let repo = repo.unwrap_or_default();
             let id = e(engine.images.resolve(&name).map_err(Into::into))?;
-            e(engine.images.tag(&name, &repo, tag.as_deref().unwrap_or("")).map_err(Into::into))?;
+            e(engine.images.tag(&name, &repo, tag.as_deref().filter(|t| !t.is_empty())).map_err(Into::into))?;
             let shown = format!("{repo}:{}", tag.as_deref().filter(|t| !t.is_empty()).unwrap_or("latest"));
             engine.image_event(&id, "tag", &shown);
             http::empty(StatusCode::CREATED)
         }
         Route::ImageDelete { name, force, noprune } => {
-            let using = |image_id: &str| -> Vec<(String, bool)> {
-                engine
-                    .all()
+            let containers: Vec<_> = engine.all().iter().map(|c| c.record()).collect();
+            let using = |image_id: &str| -> Vec<berth_image::ContainerUse> {
+                containers
                     .iter()
-                    .map(|c| c.record())
                     .filter(|r| r.image_id == image_id)
-                    .map(|r| (r.id.clone(), r.state.is_running()))
+                    .map(|r| berth_image::ContainerUse { id: r.id.clone(), running: r.state.is_running() })
                     .collect()
             };
             let items = e(engine.images.remove(&name, force, noprune, &using).map_err(Into::into))?;
             for item in &items {
-                if let Some(t) = item.get("Untagged").and_then(Value::as_str) {
-                    engine.image_event(t, "untag", t);
-                }
-                if let Some(d) = item.get("Deleted").and_then(Value::as_str) {
-                    engine.image_event(d, "delete", d);
+                match item {
+                    berth_image::DeleteItem::Untagged(t) => engine.image_event(t, "untag", t),
+                    berth_image::DeleteItem::Deleted(d) => engine.image_event(d, "delete", d),
                 }
             }
             http::json(StatusCode::OK, &items)
@@ -278,20 +275,23 @@ async fn image_import(
     tag: Option<String>,
     message: Option<String>,
     changes: Vec<String>,
-    _platform: Option<String>,
+    platform: Option<String>,
 ) -> Result<Response<Body>> {
     // Stream the body into the store on a blocking thread through a pipe-like channel.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(16);
     let reader = ChannelReader { rx, buf: Bytes::new() };
     let images = engine.clone();
-    let reference = repo.filter(|r| !r.is_empty()).map(|r| match tag.filter(|t| !t.is_empty()) {
-        Some(t) => format!("{r}:{t}"),
-        None => r,
-    });
-    let reference2 = reference.clone();
-    let job = tokio::task::spawn_blocking(move || {
-        images.images.import(reader, reference2.as_deref(), &changes, message.as_deref())
-    });
+    let repo = repo.filter(|r| !r.is_empty());
+    let tag = tag.filter(|t| !t.is_empty());
+    let reference = repo.as_ref().map(|r| format!("{r}:{}", tag.as_deref().unwrap_or("latest")));
+    let opts = berth_image::ImportOptions {
+        repo,
+        tag,
+        changes,
+        message: message.unwrap_or_default(),
+        platform,
+    };
+    let job = tokio::task::spawn_blocking(move || images.images.import(reader, &opts));
     let mut body = req.into_body();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|err| ApiError::invalid(format!("cannot read the request body: {err}")))?;

@@ -299,7 +299,7 @@ impl Engine {
             let dir = dir.clone();
             let image_id = image_id.clone();
             // Layer directories are created on a blocking thread: it touches the disk.
-            tokio::task::block_in_place(|| images.prepare_rootfs(&image_id, &dir))?
+            tokio::task::block_in_place(|| images.prepare_rootfs(&image_id, &dir))?.lowerdir
         };
         let runtime = match host_config.runtime.as_str() {
             "" => self.config().default_runtime.clone(),
@@ -430,7 +430,7 @@ impl Engine {
                     let _ = r.save(&dir);
                 });
                 let _ = std::fs::remove_dir_all(&state);
-                let _ = self.images.unmount_rootfs(&dir);
+                let _ = berth_image::rootfs::unmount(&dir);
                 self.container_event(&rec, "die", &[("exitCode", code.to_string())]);
                 return Err(e);
             }
@@ -439,7 +439,7 @@ impl Engine {
         if let Err(e) = shim::call(&state, json!({"op": "start"})).await {
             let _ = shim::call(&state, json!({"op": "kill", "signal": 9, "all": true})).await;
             let _ = shim::call(&state, json!({"op": "shutdown"})).await;
-            let _ = self.images.unmount_rootfs(&dir);
+            let _ = berth_image::rootfs::unmount(&dir);
             c.update(|r| {
                 r.state.error = e.to_string();
                 let _ = r.save(&dir);
@@ -480,7 +480,7 @@ impl Engine {
         let dir = self.container_dir(&c.id);
         let state = self.shim_dir(&c.id);
         let _ = shim::call(&state, json!({"op": "shutdown"})).await;
-        if let Err(e) = self.images.unmount_rootfs(&dir) {
+        if let Err(e) = berth_image::rootfs::unmount(&dir) {
             tracing::warn!(id = %c.id, error = %e, "cannot unmount the rootfs");
         }
         let rec = c.update(|r| {
@@ -710,7 +710,7 @@ impl Engine {
         }
         let dir = self.container_dir(&c.id);
         c.update(|r| r.state.status = Status::Removing);
-        let _ = self.images.unmount_rootfs(&dir);
+        let _ = berth_image::rootfs::unmount(&dir);
         let shim_dir = self.shim_dir(&c.id);
         let dir_clone = dir.clone();
         let removed = tokio::task::spawn_blocking(move || {
@@ -1016,23 +1016,23 @@ impl Engine {
         let c = self.find(key)?;
         let dir = self.container_dir(&c.id);
         let running = c.record().state.is_running();
-        let engine = self.clone();
         if !running {
             let dir = dir.clone();
-            tokio::task::block_in_place(|| engine.images.mount_rootfs(&dir))?;
+            let lower = c.record().lower_dir;
+            tokio::task::block_in_place(|| berth_image::rootfs::mount(&lower, &dir))?;
         }
         let (tx, rx) = tokio::sync::mpsc::channel(8);
         let engine = self.clone();
         let c2 = c.clone();
         tokio::task::spawn_blocking(move || {
             let mut w = ChannelWriter { tx, buf: Vec::new() };
-            if let Err(e) = berth_image::export(&dir.join("rootfs"), &mut w) {
+            if let Err(e) = berth_image::rootfs::export(&dir.join("rootfs"), &mut w) {
                 tracing::warn!(id = %c2.id, error = %e, "export failed");
             }
             let _ = std::io::Write::flush(&mut w);
             // Unmount again unless the container started meanwhile.
             if !running && !c2.record().state.is_running() {
-                let _ = engine.images.unmount_rootfs(&dir);
+                let _ = berth_image::rootfs::unmount(&dir);
             }
             let rec = c2.record();
             engine.container_event(&rec, "export", &[]);

@@ -37,16 +37,21 @@ impl EngineError {
     }
 }
 
-impl From<berth_image::Error> for EngineError {
-    fn from(err: berth_image::Error) -> Self {
-        use berth_image::ErrorKind;
+impl From<berth_image::ImageError> for EngineError {
+    fn from(err: berth_image::ImageError) -> Self {
         let msg = err.to_string();
-        match err.kind() {
-            ErrorKind::NotFound => Self::NotFound(msg),
-            ErrorKind::Conflict => Self::Conflict(msg),
-            ErrorKind::InvalidArgument => Self::Invalid(msg),
-            ErrorKind::Internal => Self::System(msg),
+        match err.http_status() {
+            404 => Self::NotFound(msg),
+            409 => Self::Conflict(msg),
+            400 => Self::Invalid(msg),
+            _ => Self::System(msg),
         }
+    }
+}
+
+impl From<berth_image::rootfs::RootfsError> for EngineError {
+    fn from(err: berth_image::rootfs::RootfsError) -> Self {
+        Self::System(err.to_string())
     }
 }
 

@@ -144,29 +144,6 @@ fn mounts(rec: &ContainerRecord) -> Value {
     Value::Array(out)
 }
 
-/// Size of a directory tree in bytes (regular files, counted once per inode).
-pub fn dir_size(path: &std::path::Path) -> u64 {
-    fn walk(p: &std::path::Path, seen: &mut std::collections::HashSet<u64>) -> u64 {
-        use std::os::unix::fs::MetadataExt;
-        let Ok(entries) = std::fs::read_dir(p) else {
-            return 0;
-        };
-        let mut total = 0;
-        for e in entries.flatten() {
-            let Ok(md) = e.path().symlink_metadata() else {
-                continue;
-            };
-            if md.is_dir() {
-                total += walk(&e.path(), seen);
-            } else if md.is_file() && seen.insert(md.ino()) {
-                total += md.len();
-            }
-        }
-        total
-    }
-    walk(path, &mut std::collections::HashSet::new())
-}
-
 impl Engine {
     /// `GET /containers/{id}/json`.
     pub fn inspect(&self, key: &str, size: bool) -> Result<Value> {
@@ -226,13 +203,8 @@ impl Engine {
             "NetworkSettings": network_settings(&rec),
         });
         if size {
-            let rw = dir_size(&dir.join("upper"));
-            let image = self
-                .images
-                .inspect(&rec.image_id)
-                .ok()
-                .and_then(|i| i.get("Size").and_then(Value::as_u64))
-                .unwrap_or(0);
+            let rw = berth_image::rootfs::dir_size(&dir.join("upper")).unwrap_or(0);
+            let image = self.images.image_size(&rec.image_id).unwrap_or(0);
             v["SizeRw"] = json!(rw);
             v["SizeRootFs"] = json!(rw + image);
         }
@@ -336,14 +308,9 @@ impl Engine {
                 "Mounts": mounts(&rec),
             });
             if size {
-                let rw = dir_size(&self.container_dir(&rec.id).join("upper"));
+                let rw = berth_image::rootfs::dir_size(&self.container_dir(&rec.id).join("upper")).unwrap_or(0);
                 item["SizeRw"] = json!(rw);
-                let image = self
-                    .images
-                    .inspect(&rec.image_id)
-                    .ok()
-                    .and_then(|i| i.get("Size").and_then(Value::as_u64))
-                    .unwrap_or(0);
+                let image = self.images.image_size(&rec.image_id).unwrap_or(0);
                 item["SizeRootFs"] = json!(rw + image);
             }
             out.push(item);

@@ -3,6 +3,7 @@
 //! per-container `berth shim` process (see docs/architecture.md), so they outlive the
 //! daemon; `Engine::open` reconnects to the shims of running containers.
 #![forbid(unsafe_code)]
+#![recursion_limit = "256"]
 
 pub mod attach;
 pub mod container;

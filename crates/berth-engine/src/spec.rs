@@ -16,7 +16,7 @@ const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loop
 /// Resolves `user` (`name`, `uid`, `name:group`, `uid:gid`) in the container's rootfs to
 /// the shim's `uid:gid[:extra,gids]` form.
 pub fn user_string(rootfs: &Path, user: &str) -> Result<String> {
-    let (uid, gid, extra) = rspec::resolve_user(rootfs, user)
+    let (uid, gid, extra) = berth_runtime::user::resolve_user(rootfs, user)
         .map_err(|e| EngineError::Invalid(e.to_string()))?;
     let mut s = format!("{uid}:{gid}");
     if !extra.is_empty() {
@@ -48,13 +48,12 @@ fn resolv_conf(host_network: bool) -> String {
 pub(crate) async fn prepare(engine: &Engine, rec: &ContainerRecord, dir: &Path) -> Result<()> {
     let rec = rec.clone();
     let dir = dir.to_path_buf();
-    let images = &engine.images;
     let exe = engine.config().exe.clone();
     tokio::task::block_in_place(move || {
-        images.mount_rootfs(&dir)?;
+        berth_image::rootfs::mount(&rec.lower_dir, &dir)?;
         let result = write_files_and_spec(&rec, &dir, &exe);
         if result.is_err() {
-            let _ = images.unmount_rootfs(&dir);
+            let _ = berth_image::rootfs::unmount(&dir);
         }
         result
     })
@@ -89,13 +88,13 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
     std::fs::write(dir.join("resolv.conf"), resolv).map_err(io("cannot write resolv.conf"))?;
 
     let rootfs = dir.join("rootfs");
-    let (uid, gid, mut additional_gids) = rspec::resolve_user(&rootfs, &rec.config.user)
+    let (uid, gid, mut additional_gids) = berth_runtime::user::resolve_user(&rootfs, &rec.config.user)
         .map_err(|e| EngineError::Invalid(e.to_string()))?;
     for g in rec.host_config.group_add.iter().flatten() {
         match g.parse::<u32>() {
             Ok(n) => additional_gids.push(n),
             Err(_) => {
-                let (_, gid, _) = rspec::resolve_user(&rootfs, &format!("0:{g}"))
+                let (_, gid, _) = berth_runtime::user::resolve_user(&rootfs, &format!("0:{g}"))
                     .map_err(|e| EngineError::Invalid(e.to_string()))?;
                 additional_gids.push(gid);
             }

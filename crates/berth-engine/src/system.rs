@@ -51,7 +51,7 @@ impl Engine {
     pub fn info(&self) -> Value {
         let recs: Vec<_> = self.all().iter().map(|c| c.record()).collect();
         let count = |s: Status| recs.iter().filter(|r| r.state.status == s).count();
-        let images = self.images.list(false, &Default::default()).map_or(0, |l| l.len());
+        let images = self.images.list(&Default::default()).map_or(0, |l| l.len());
         let (os, os_version) = os_release();
         let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|s| s.trim().to_string())

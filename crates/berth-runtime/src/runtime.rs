@@ -1,0 +1,373 @@
+//! The OCI runtime behind the shim: embedded libcontainer (default) or the runc CLI.
+//!
+//! Both backends fork: call them only from a single-threaded process (the shim). Both
+//! leave the container's processes as children of the caller (libcontainer clones init
+//! with CLONE_PARENT; runc's init is reparented to the shim, a child subreaper), so the
+//! caller reaps them.
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio as StdStdio};
+
+use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::container::Container;
+use libcontainer::syscall::syscall::SyscallType;
+use libcontainer::workload::default::DefaultExecutor;
+use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
+use oci_spec::runtime::Spec;
+
+/// Errors from a runtime operation. The message is the runtime's own, with dockerd's
+/// wording for a missing or non-executable command.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// libcontainer failed (the message includes its error chain).
+    #[error("{0}")]
+    Libcontainer(String),
+    /// runc failed (its last error log line).
+    #[error("{0}")]
+    Runc(String),
+    /// Starting the runc binary failed.
+    #[error("cannot run runc")]
+    Spawn(#[source] std::io::Error),
+    /// A signal number the runtime does not know.
+    #[error("invalid signal {0}")]
+    Signal(i32),
+}
+
+/// The stdio of a process to create.
+#[derive(Debug, Default)]
+pub struct ProcessIo {
+    /// Becomes fd 0 (none: /dev/null).
+    pub stdin: Option<OwnedFd>,
+    /// Becomes fd 1 (none: /dev/null).
+    pub stdout: Option<OwnedFd>,
+    /// Becomes fd 2 (none: /dev/null).
+    pub stderr: Option<OwnedFd>,
+    /// With a tty: the unix socket on which the runtime sends the pty master.
+    pub console_socket: Option<PathBuf>,
+}
+
+/// Which backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeKind {
+    /// youki's libcontainer, in-process.
+    Libcontainer,
+    /// The `runc` binary.
+    Runc,
+}
+
+impl std::str::FromStr for RuntimeKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "libcontainer" | "" => Ok(RuntimeKind::Libcontainer),
+            "runc" => Ok(RuntimeKind::Runc),
+            _ => Err(format!("unknown runtime {s:?}")),
+        }
+    }
+}
+
+/// An OCI runtime operating on containers under one state root.
+pub trait Runtime {
+    /// Creates the container from `bundle` (init waits for `start`); returns init's pid.
+    fn create(&mut self, id: &str, bundle: &Path, io: ProcessIo) -> Result<i32, RuntimeError>;
+    /// Starts the created container.
+    fn start(&mut self, id: &str) -> Result<(), RuntimeError>;
+    /// Sends `signal` to init, or to every process of the container with `all`.
+    fn kill(&mut self, id: &str, signal: i32, all: bool) -> Result<(), RuntimeError>;
+    /// Freezes the container.
+    fn pause(&mut self, id: &str) -> Result<(), RuntimeError>;
+    /// Thaws the container.
+    fn resume(&mut self, id: &str) -> Result<(), RuntimeError>;
+    /// Removes the container's state and cgroup (`force` kills what is left).
+    fn delete(&mut self, id: &str, force: bool) -> Result<(), RuntimeError>;
+    /// Runs the process described by `process_json` (an OCI `Process`) in the container;
+    /// returns its pid once it has exec'd.
+    fn exec(&mut self, id: &str, process_json: &Path, io: ProcessIo) -> Result<i32, RuntimeError>;
+}
+
+/// Opens a runtime of `kind` whose state lives under `root`.
+pub fn open(kind: RuntimeKind, root: &Path) -> Box<dyn Runtime> {
+    match kind {
+        RuntimeKind::Libcontainer => Box::new(Libcontainer { root: root.to_path_buf() }),
+        RuntimeKind::Runc => Box::new(Runc { root: root.to_path_buf(), binary: "runc".into() }),
+    }
+}
+
+/// Rewrites a runtime's "command not found" / "not executable" errors to dockerd's
+/// wording (`exec: "x": executable file not found in $PATH`), which the CLI maps to exit
+/// codes 127 and 126.
+pub fn docker_exec_error(msg: &str) -> String {
+    const NOT_FOUND: &str = "executable file not found in $PATH";
+    if let Some(i) = msg.find("exec: \"") {
+        return format!("unable to start container process: {}", &msg[i..]);
+    }
+    // libcontainer: executable 'x' not found in $PATH / … does not have correct permissions
+    if let Some(i) = msg.find("executable '") {
+        let rest = &msg[i + 12..];
+        let name = rest.split('\'').next().unwrap_or(rest);
+        if rest.contains("not found") {
+            return format!("unable to start container process: exec: \"{name}\": {NOT_FOUND}");
+        }
+        if rest.contains("permission") {
+            return format!("unable to start container process: exec: \"{name}\": permission denied");
+        }
+    }
+    msg.to_string()
+}
+
+/// libcontainer's default executor, plus the signal reset a container process needs
+/// (the shim blocks SIGCHLD and Rust ignores SIGPIPE; both survive execve).
+#[derive(Clone)]
+struct ShimExecutor;
+
+impl Executor for ShimExecutor {
+    fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
+        crate::sys::reset_signals_for_exec();
+        DefaultExecutor {}.exec(spec)
+    }
+
+    fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
+        DefaultExecutor {}.validate(spec)
+    }
+}
+
+/// The error and its sources on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(x) = src {
+        let m = x.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        src = x.source();
+    }
+    s
+}
+
+fn lc_err(e: impl std::error::Error) -> RuntimeError {
+    RuntimeError::Libcontainer(docker_exec_error(&chain(&e)))
+}
+
+/// Embedded youki libcontainer.
+#[derive(Debug)]
+pub struct Libcontainer {
+    root: PathBuf,
+}
+
+impl Libcontainer {
+    fn builder(&self, id: &str, io: ProcessIo) -> Result<ContainerBuilder, RuntimeError> {
+        let mut b = ContainerBuilder::new(id.to_string(), SyscallType::Linux)
+            .with_root_path(&self.root)
+            .map_err(lc_err)?
+            .with_executor(ShimExecutor)
+            .with_console_socket(io.console_socket.as_deref());
+        let null = || std::fs::File::options().read(true).write(true).open("/dev/null");
+        if io.console_socket.is_none() {
+            let or_null = |fd: Option<OwnedFd>| -> Result<OwnedFd, RuntimeError> {
+                match fd {
+                    Some(fd) => Ok(fd),
+                    None => null().map(OwnedFd::from).map_err(|e| RuntimeError::Libcontainer(e.to_string())),
+                }
+            };
+            b = b
+                .with_stdin(or_null(io.stdin)?)
+                .with_stdout(or_null(io.stdout)?)
+                .with_stderr(or_null(io.stderr)?);
+        }
+        Ok(b)
+    }
+
+    fn load(&self, id: &str) -> Result<Container, RuntimeError> {
+        Container::load(self.root.join(id)).map_err(lc_err)
+    }
+}
+
+impl Runtime for Libcontainer {
+    fn create(&mut self, id: &str, bundle: &Path, io: ProcessIo) -> Result<i32, RuntimeError> {
+        let c = self
+            .builder(id, io)?
+            .as_init(bundle)
+            .with_systemd(false)
+            .with_detach(true)
+            .build()
+            .map_err(lc_err)?;
+        c.pid()
+            .map(|p| p.as_raw())
+            .ok_or_else(|| RuntimeError::Libcontainer("container has no init pid".into()))
+    }
+
+    fn start(&mut self, id: &str) -> Result<(), RuntimeError> {
+        self.load(id)?.start().map_err(lc_err)
+    }
+
+    fn kill(&mut self, id: &str, signal: i32, all: bool) -> Result<(), RuntimeError> {
+        let sig = libcontainer::signal::Signal::try_from(signal).map_err(|_| RuntimeError::Signal(signal))?;
+        self.load(id)?.kill(sig, all).map_err(lc_err)
+    }
+
+    fn pause(&mut self, id: &str) -> Result<(), RuntimeError> {
+        self.load(id)?.pause().map_err(lc_err)
+    }
+
+    fn resume(&mut self, id: &str) -> Result<(), RuntimeError> {
+        self.load(id)?.resume().map_err(lc_err)
+    }
+
+    fn delete(&mut self, id: &str, force: bool) -> Result<(), RuntimeError> {
+        match Container::load(self.root.join(id)) {
+            Ok(mut c) => c.delete(force).map_err(lc_err),
+            // Nothing to delete.
+            Err(_) if !self.root.join(id).exists() => Ok(()),
+            Err(e) => Err(lc_err(e)),
+        }
+    }
+
+    fn exec(&mut self, id: &str, process_json: &Path, io: ProcessIo) -> Result<i32, RuntimeError> {
+        self.builder(id, io)?
+            .as_tenant()
+            .with_process(Some(process_json))
+            .with_detach(true)
+            .build()
+            .map(|p| p.as_raw())
+            .map_err(lc_err)
+    }
+}
+
+/// The runc CLI (`runc --root <state>/runtime …`).
+#[derive(Debug)]
+pub struct Runc {
+    root: PathBuf,
+    binary: PathBuf,
+}
+
+impl Runc {
+    fn log_path(&self) -> PathBuf {
+        self.root.join("runc.log")
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(&self.binary);
+        c.arg("--root")
+            .arg(&self.root)
+            .arg("--log")
+            .arg(self.log_path())
+            .arg("--log-format")
+            .arg("json");
+        c
+    }
+
+    /// The last error runc logged (it logs to --log, and our stderr may be the container's).
+    fn last_error(&self, fallback: &str) -> String {
+        let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        let _ = std::fs::remove_file(self.log_path());
+        log.lines()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["level"] == "error" || v["level"] == "fatal")
+            .and_then(|v| v["msg"].as_str().map(str::to_string))
+            .unwrap_or_else(|| fallback.to_string())
+    }
+
+    fn run(&self, mut cmd: Command, what: &str) -> Result<(), RuntimeError> {
+        let out = cmd
+            .stdin(StdStdio::null())
+            .stdout(StdStdio::null())
+            .stderr(StdStdio::piped())
+            .output()
+            .map_err(RuntimeError::Spawn)?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        let fallback = if stderr.is_empty() { format!("runc {what} failed") } else { stderr };
+        Err(RuntimeError::Runc(docker_exec_error(&self.last_error(&fallback))))
+    }
+
+    /// Runs create/exec with the process's stdio as runc's own (runc passes it on).
+    fn run_with_io(
+        &self,
+        mut cmd: Command,
+        io: ProcessIo,
+        pid_file: &Path,
+        what: &str,
+        id: &str,
+    ) -> Result<i32, RuntimeError> {
+        if let Some(s) = &io.console_socket {
+            cmd.arg("--console-socket").arg(s);
+        }
+        cmd.arg("--pid-file").arg(pid_file).arg(id);
+        let stdio = |fd: Option<OwnedFd>| fd.map(StdStdio::from).unwrap_or_else(StdStdio::null);
+        cmd.stdin(stdio(io.stdin)).stdout(stdio(io.stdout)).stderr(stdio(io.stderr));
+        let status = cmd.status().map_err(RuntimeError::Spawn)?;
+        if !status.success() {
+            let msg = self.last_error(&format!("runc {what} failed"));
+            return Err(RuntimeError::Runc(docker_exec_error(&msg)));
+        }
+        let pid = std::fs::read_to_string(pid_file).unwrap_or_default();
+        let _ = std::fs::remove_file(pid_file);
+        pid.trim()
+            .parse()
+            .map_err(|_| RuntimeError::Runc(format!("runc {what}: no pid file")))
+    }
+}
+
+impl Runtime for Runc {
+    fn create(&mut self, id: &str, bundle: &Path, io: ProcessIo) -> Result<i32, RuntimeError> {
+        let _ = std::fs::create_dir_all(&self.root);
+        let mut cmd = self.command();
+        cmd.arg("create").arg("--bundle").arg(bundle);
+        let pid_file = self.root.join(format!("{id}.pid"));
+        self.run_with_io(cmd, io, &pid_file, "create", id)
+    }
+
+    fn start(&mut self, id: &str) -> Result<(), RuntimeError> {
+        let mut c = self.command();
+        c.arg("start").arg(id);
+        self.run(c, "start")
+    }
+
+    fn kill(&mut self, id: &str, signal: i32, all: bool) -> Result<(), RuntimeError> {
+        let mut c = self.command();
+        c.arg("kill");
+        if all {
+            c.arg("--all");
+        }
+        c.arg(id).arg(signal.to_string());
+        self.run(c, "kill")
+    }
+
+    fn pause(&mut self, id: &str) -> Result<(), RuntimeError> {
+        let mut c = self.command();
+        c.arg("pause").arg(id);
+        self.run(c, "pause")
+    }
+
+    fn resume(&mut self, id: &str) -> Result<(), RuntimeError> {
+        let mut c = self.command();
+        c.arg("resume").arg(id);
+        self.run(c, "resume")
+    }
+
+    fn delete(&mut self, id: &str, force: bool) -> Result<(), RuntimeError> {
+        if !self.root.join(id).exists() {
+            return Ok(());
+        }
+        let mut c = self.command();
+        c.arg("delete");
+        if force {
+            c.arg("--force");
+        }
+        c.arg(id);
+        self.run(c, "delete")
+    }
+
+    fn exec(&mut self, id: &str, process_json: &Path, io: ProcessIo) -> Result<i32, RuntimeError> {
+        let mut cmd = self.command();
+        cmd.arg("exec").arg("--detach").arg("--process").arg(process_json);
+        let pid_file = process_json.with_extension("pid");
+        self.run_with_io(cmd, io, &pid_file, "exec", id)
+    }
+}

@@ -1,0 +1,1 @@
+../../berth/tests/runtime_shim.rs
