@@ -45,7 +45,14 @@ impl Hijacked {
     /// (stdin; `shutdown()` on it half-closes the connection).
     pub fn into_split(self) -> (HijackReader, OwnedWriteHalf) {
         let (r, w) = self.stream.into_split();
-        (HijackReader { buf: self.buffered, pos: 0, inner: r }, w)
+        (
+            HijackReader {
+                buf: self.buffered,
+                pos: 0,
+                inner: r,
+            },
+            w,
+        )
     }
 
     /// True when output comes as stdcopy frames.
@@ -63,7 +70,11 @@ pub struct HijackReader {
 }
 
 impl AsyncRead for HijackReader {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         if self.pos < self.buf.len() {
             let n = (self.buf.len() - self.pos).min(out.remaining());
             let start = self.pos;
@@ -96,7 +107,10 @@ pub struct Head {
 impl Head {
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -125,7 +139,8 @@ pub fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(pos) = data.windows(2).position(|w| w == b"\r\n") {
         let size_str = String::from_utf8_lossy(&data[..pos]);
-        let size = usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
         data = &data[pos + 2..];
         if size == 0 || data.len() < size {
             out.extend_from_slice(&data[..size.min(data.len())]);
@@ -138,8 +153,14 @@ pub fn dechunk(mut data: &[u8]) -> Vec<u8> {
 }
 
 /// Sends the hijack request on `stream` and reads the response head.
-pub async fn hijack(mut stream: UnixStream, uri: &str, body: Option<&serde_json::Value>) -> Result<Hijacked> {
-    let body = body.map(|b| serde_json::to_vec(b).unwrap_or_default()).unwrap_or_default();
+pub async fn hijack(
+    mut stream: UnixStream,
+    uri: &str,
+    body: Option<&serde_json::Value>,
+) -> Result<Hijacked> {
+    let body = body
+        .map(|b| serde_json::to_vec(b).unwrap_or_default())
+        .unwrap_or_default();
     let mut req = request_head(uri, body.len()).into_bytes();
     req.extend_from_slice(&body);
     stream.write_all(&req).await?;
@@ -168,7 +189,10 @@ pub async fn hijack(mut stream: UnixStream, uri: &str, body: Option<&serde_json:
         });
     }
     // An error answer: read its body.
-    if let Some(len) = head.header("content-length").and_then(|l| l.parse::<usize>().ok()) {
+    if let Some(len) = head
+        .header("content-length")
+        .and_then(|l| l.parse::<usize>().ok())
+    {
         while rest.len() < len {
             let mut chunk = [0u8; 4096];
             let n = stream.read(&mut chunk).await?;
@@ -179,7 +203,9 @@ pub async fn hijack(mut stream: UnixStream, uri: &str, body: Option<&serde_json:
         }
         rest.truncate(len);
     } else {
-        let chunked = head.header("transfer-encoding").is_some_and(|t| t.contains("chunked"));
+        let chunked = head
+            .header("transfer-encoding")
+            .is_some_and(|t| t.contains("chunked"));
         loop {
             if chunked && rest.windows(5).any(|w| w == b"0\r\n\r\n") {
                 break;
@@ -195,5 +221,8 @@ pub async fn hijack(mut stream: UnixStream, uri: &str, body: Option<&serde_json:
             rest = dechunk(&rest);
         }
     }
-    Err(Error::Api { status: head.status, message: error_message(head.status, &rest) })
+    Err(Error::Api {
+        status: head.status,
+        message: error_message(head.status, &rest),
+    })
 }

@@ -7,10 +7,9 @@ pub mod stdcopy;
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::OnceLock;
 
 use bytes::Bytes;
-use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::body::{Frame, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -83,7 +82,9 @@ pub type Body = BoxBody<Bytes, std::io::Error>;
 
 /// An empty body.
 pub fn empty_body() -> Body {
-    Full::new(Bytes::new()).map_err(|never| match never {}).boxed()
+    Full::new(Bytes::new())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 /// A JSON body.
@@ -95,7 +96,11 @@ pub fn json_body(v: &serde_json::Value) -> Body {
 
 /// A body streamed from a reader (e.g. a tar file for `import`).
 pub fn reader_body<R: AsyncRead + Send + Sync + Unpin + 'static>(reader: R) -> Body {
-    ReaderBody { reader, buf: vec![0u8; 64 * 1024] }.boxed()
+    ReaderBody {
+        reader,
+        buf: vec![0u8; 64 * 1024],
+    }
+    .boxed()
 }
 
 struct ReaderBody<R> {
@@ -117,7 +122,9 @@ impl<R: AsyncRead + Unpin> hyper::body::Body for ReaderBody<R> {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
             Poll::Ready(Ok(())) if rb.filled().is_empty() => Poll::Ready(None),
-            Poll::Ready(Ok(())) => Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(rb.filled()))))),
+            Poll::Ready(Ok(())) => {
+                Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(rb.filled())))))
+            }
         }
     }
 }
@@ -248,15 +255,18 @@ impl Client {
 
     /// Opens a connection to the socket.
     pub async fn connect_raw(&self) -> Result<UnixStream> {
-        UnixStream::connect(&self.socket).await.map_err(|source| Error::Connect {
-            path: self.socket.clone(),
-            source,
-        })
+        UnixStream::connect(&self.socket)
+            .await
+            .map_err(|source| Error::Connect {
+                path: self.socket.clone(),
+                source,
+            })
     }
 
     async fn send(&self, req: Request<Body>) -> Result<Response<Incoming>> {
         let stream = self.connect_raw().await?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -267,12 +277,23 @@ impl Client {
     pub async fn ping(&self) -> Result<Ping> {
         let req = build_request(Method::GET, "/_ping", empty_body(), None)?;
         let resp = self.send(req).await?;
-        let header = |n: &str| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let ping = Ping { api_version: header("api-version"), os_type: header("ostype") };
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let ping = Ping {
+            api_version: header("api-version"),
+            os_type: header("ostype"),
+        };
         let status = resp.status();
         let body = resp.into_body().collect().await?.to_bytes();
         if !status.is_success() && ping.api_version.is_none() {
-            return Err(Error::Api { status: status.as_u16(), message: error_message(status.as_u16(), &body) });
+            return Err(Error::Api {
+                status: status.as_u16(),
+                message: error_message(status.as_u16(), &body),
+            });
         }
         Ok(ping)
     }
@@ -307,16 +328,26 @@ impl Client {
         content_type: Option<&str>,
     ) -> Result<Response<Incoming>> {
         let uri = self.versioned(path).await?;
-        let resp = self.send(build_request(method, &uri, body, content_type)?).await?;
+        let resp = self
+            .send(build_request(method, &uri, body, content_type)?)
+            .await?;
         let status = resp.status();
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(resp);
         }
         let body = resp.into_body().collect().await?.to_bytes();
-        Err(Error::Api { status: status.as_u16(), message: error_message(status.as_u16(), &body) })
+        Err(Error::Api {
+            status: status.as_u16(),
+            message: error_message(status.as_u16(), &body),
+        })
     }
 
-    async fn json_request(&self, method: Method, path: &str, body: Option<&serde_json::Value>) -> Result<(u16, serde_json::Value)> {
+    async fn json_request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, serde_json::Value)> {
         let (b, ct) = match body {
             Some(v) => (json_body(v), Some("application/json")),
             None => (empty_body(), None),
@@ -338,7 +369,11 @@ impl Client {
     }
 
     /// `POST path` with an optional JSON body → status and JSON (Null when empty).
-    pub async fn post(&self, path: &str, body: Option<&serde_json::Value>) -> Result<(u16, serde_json::Value)> {
+    pub async fn post(
+        &self,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, serde_json::Value)> {
         self.json_request(Method::POST, path, body).await
     }
 
@@ -348,7 +383,13 @@ impl Client {
     }
 
     /// A request whose answer is streamed.
-    pub async fn stream(&self, method: Method, path: &str, body: Body, content_type: Option<&str>) -> Result<ByteStream> {
+    pub async fn stream(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        content_type: Option<&str>,
+    ) -> Result<ByteStream> {
         let resp = self.request(method, path, body, content_type).await?;
         let content_type = resp
             .headers()
@@ -356,7 +397,10 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        Ok(ByteStream { body: resp.into_body(), content_type })
+        Ok(ByteStream {
+            body: resp.into_body(),
+            content_type,
+        })
     }
 
     /// `POST path` with `Upgrade: tcp`: the connection becomes a raw stream.
@@ -367,12 +411,20 @@ impl Client {
     }
 }
 
-fn build_request(method: Method, uri: &str, body: Body, content_type: Option<&str>) -> Result<Request<Body>> {
+fn build_request(
+    method: Method,
+    uri: &str,
+    body: Body,
+    content_type: Option<&str>,
+) -> Result<Request<Body>> {
     let mut b = Request::builder()
         .method(method)
         .uri(uri)
         .header(hyper::header::HOST, "docker")
-        .header(hyper::header::USER_AGENT, concat!("berth/", env!("CARGO_PKG_VERSION")));
+        .header(
+            hyper::header::USER_AGENT,
+            concat!("berth/", env!("CARGO_PKG_VERSION")),
+        );
     if let Some(ct) = content_type {
         b = b.header(hyper::header::CONTENT_TYPE, ct);
     }
@@ -397,7 +449,10 @@ pub fn query(pairs: &[(&str, String)]) -> String {
     if pairs.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    let parts: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
     format!("?{}", parts.join("&"))
 }
 

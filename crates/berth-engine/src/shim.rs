@@ -10,12 +10,7 @@ use tokio::net::UnixStream;
 
 use crate::error::{EngineError, Result};
 
-/// Kinds of frames the shim sends on an attach or exec stream.
-pub const FRAME_STDOUT: u8 = 1;
-/// Standard error.
-pub const FRAME_STDERR: u8 = 2;
-/// Exit code (4 bytes big-endian); the last frame.
-pub const FRAME_EXIT: u8 = 3;
+pub use berth_runtime::shim::proto::{FRAME_EXIT, FRAME_STDERR, FRAME_STDOUT};
 
 /// What `berth shim` needs to start a container.
 #[derive(Debug, Clone)]
@@ -156,17 +151,11 @@ pub async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> std::io::Result<O
 
 /// Exit code carried by an exit frame.
 pub fn exit_code(payload: &[u8]) -> i32 {
-    match payload {
-        [a, b, c, d] => i32::from_be_bytes([*a, *b, *c, *d]),
-        _ => String::from_utf8_lossy(payload).trim().parse().unwrap_or(-1),
-    }
+    berth_runtime::shim::proto::exit_code(payload).unwrap_or(-1)
 }
 
-/// Docker's stdcopy frame: header `[stream, 0, 0, 0, len_be32]` + payload.
+/// Docker's stdcopy frame (`[stream, 0, 0, 0, len_be32]` + payload): the same layout as
+/// the shim's own frames.
 pub fn docker_frame(stream: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + payload.len());
-    out.extend_from_slice(&[stream, 0, 0, 0]);
-    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-    out.extend_from_slice(payload);
-    out
+    berth_runtime::shim::proto::encode_frame(stream, payload)
 }

@@ -50,15 +50,17 @@ fn run(args: &[String]) -> Result<i32, InitError> {
     };
     let (cmd, rest) = args.split_first().ok_or(InitError::Usage)?;
     // Block everything we forward before the child exists, then wait for signals
-    // synchronously; std's spawn gives the child an empty mask and default SIGPIPE.
+    // synchronously; the child gets an empty mask and default SIGPIPE back.
     let mut all = SigSet::all();
     all.remove(Signal::SIGSEGV);
     all.remove(Signal::SIGBUS);
     all.remove(Signal::SIGFPE);
     all.remove(Signal::SIGILL);
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&all), None);
-    let child = Command::new(cmd)
-        .args(rest)
+    let mut command = Command::new(cmd);
+    command.args(rest);
+    crate::sys::clean_signals(&mut command);
+    let child = command
         .spawn()
         .map_err(|e| InitError::Spawn(cmd.clone(), e))?;
     let child = Pid::from_raw(child.id() as i32);

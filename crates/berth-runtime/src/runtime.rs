@@ -256,6 +256,8 @@ impl Runc {
             .arg(self.log_path())
             .arg("--log-format")
             .arg("json");
+        // runc's init inherits runc's signal mask: the shim's blocked SIGCHLD must not leak.
+        crate::sys::clean_signals(&mut c);
         c
     }
 

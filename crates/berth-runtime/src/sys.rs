@@ -175,3 +175,62 @@ pub fn owned_from_scm(fd: RawFd) -> OwnedFd {
     // exists, so wrapping it closes it exactly once.
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
+
+/// Makes `cmd`'s child start with an empty signal mask and default SIGPIPE (std's spawn
+/// keeps the parent's mask, and the shim and `berth init` block signals).
+pub fn clean_signals(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and only calls signal(2) and
+    // sigprocmask(2), both async-signal-safe; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+}
+
+/// Drops this process's page-table references to clean, file-backed pages (program text
+/// and read-only data that were never written), so the idle shim's RSS counts only what
+/// its poll loop touches again. The pages stay in the page cache, shared with every other
+/// berth process, and fault back in on use (minor faults). Mappings with any anonymous
+/// (written, e.g. relocated RELRO) page are left alone: dropping those would lose data.
+/// Measured on the debug build: idle RSS 7.9 MB → see the shim's module docs.
+pub fn release_clean_file_pages() {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return };
+    let mut ranges = Vec::new();
+    let mut current: Option<(usize, usize, bool)> = None;
+    let flush = |c: Option<(usize, usize, bool)>, ranges: &mut Vec<(usize, usize)>| {
+        if let Some((s, e, true)) = c {
+            ranges.push((s, e));
+        }
+    };
+    for line in smaps.lines() {
+        let mut f = line.split_whitespace();
+        let first = f.next().unwrap_or("");
+        if let Some((s, e)) = first.split_once('-').filter(|(s, _)| s.chars().all(|c| c.is_ascii_hexdigit())) {
+            flush(current.take(), &mut ranges);
+            let perms = f.next().unwrap_or("");
+            let path = f.nth(3).unwrap_or("");
+            let (Ok(s), Ok(e)) = (usize::from_str_radix(s, 16), usize::from_str_radix(e, 16)) else { continue };
+            let clean = (perms == "r-xp" || perms == "r--p") && path.starts_with('/');
+            current = Some((s, e, clean));
+        } else if first == "Anonymous:" && f.next() != Some("0") {
+            if let Some(c) = &mut current {
+                c.2 = false;
+            }
+        }
+    }
+    flush(current.take(), &mut ranges);
+    for (s, e) in ranges {
+        // SAFETY: the range is a whole private, never-written file mapping of this process
+        // (no anonymous pages): MADV_DONTNEED only unmaps pages that re-read identically
+        // from the file on the next access, so no memory contents change.
+        unsafe {
+            libc::madvise(s as *mut libc::c_void, e - s, libc::MADV_DONTNEED);
+        }
+    }
+}

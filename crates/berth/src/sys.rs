@@ -7,7 +7,12 @@ use std::os::unix::process::CommandExt;
 
 /// The window size (rows, columns) of the terminal on `fd`.
 pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
-    let mut ws = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: TIOCGWINSZ writes a `winsize` into the pointer, which points to a live,
     // properly aligned local; an invalid fd only makes the call fail.
     let rc = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws as *mut libc::winsize) };

@@ -34,7 +34,7 @@ struct Ctr {
     runtime: &'static str,
 }
 
-const APPLETS: &[&str] = &["sh", "echo", "cat", "sleep", "true", "ls", "id", "env", "tty", "head", "printf", "stty"];
+const APPLETS: &[&str] = &["sh", "echo", "cat", "sleep", "true", "ls", "id", "env", "tty", "head", "printf", "stty", "grep"];
 
 impl Ctr {
     fn new(tag: &str, runtime: &'static str) -> Self {
@@ -162,7 +162,9 @@ impl Drop for Ctr {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if std::env::var_os("BERTH_TEST_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -213,10 +215,10 @@ fn output_exit_logs_and_attach(runtime: &'static str) {
     assert_eq!(find("oops\n")["stream"], "stderr");
     assert_eq!(find("partial")["stream"], "stdout");
     assert!(find("hello\n")["time"].as_str().unwrap().ends_with('Z'));
-    // The runtime deleted the container, cgroup included.
-    assert!(c.cgroup_dirs().is_empty(), "{:?}", c.cgroup_dirs());
     c.shutdown();
     assert!(!c.state().join("shim.sock").exists());
+    // The runtime deleted the container, cgroup included (waiters are answered first).
+    assert!(c.cgroup_dirs().is_empty(), "{:?}", c.cgroup_dirs());
 }
 
 #[test]
@@ -294,6 +296,25 @@ fn kill_exec_limits(runtime: &'static str) {
         .to_string();
     assert!(err.contains(r#"exec: "nosuchcmd": executable file not found in $PATH"#), "{err}");
 
+    // The container's processes start with no blocked or ignored signals (the shim blocks
+    // SIGCHLD; Rust ignores SIGPIPE).
+    let mut ex = Client::connect(&c.state()).unwrap();
+    ex.request(&Request::Exec(ExecRequest {
+        args: vec!["grep".into(), "-E".into(), "^Sig(Blk|Ign)".into(), "/proc/1/status".into()],
+        stdout: true,
+        ..Default::default()
+    }))
+    .unwrap();
+    let out = ex.read_stream().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.starts_with("SigBlk:\t0000000000000000\n"), "{text}");
+    let ign = u64::from_str_radix(text.lines().nth(1).unwrap().trim_start_matches("SigIgn:\t"), 16).unwrap();
+    assert_eq!(ign & (1 << (libc::SIGPIPE - 1)), 0, "{text}");
+
+    // CVE-2019-5736: the shim's /proc/<pid>/exe cannot be opened for writing.
+    let err = std::fs::OpenOptions::new().write(true).open(format!("/proc/{shim}/exe")).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EROFS), "{err}");
+
     // pause/resume.
     c.call(Request::Pause);
     assert_eq!(c.call(Request::State)["status"], "paused");
@@ -302,8 +323,8 @@ fn kill_exec_limits(runtime: &'static str) {
 
     c.call(Request::Kill { signal: 9, all: false });
     assert_eq!(c.wait(), 137);
-    assert!(c.cgroup_dirs().is_empty(), "{:?}", c.cgroup_dirs());
     c.shutdown();
+    assert!(c.cgroup_dirs().is_empty(), "{:?}", c.cgroup_dirs());
 }
 
 #[test]

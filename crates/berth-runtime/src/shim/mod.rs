@@ -155,6 +155,7 @@ pub fn main(args: &[String]) -> i32 {
                 let _ = nix::unistd::dup2(null.as_raw_fd(), 2);
             }
             sys::malloc_trim();
+            sys::release_clean_file_pages();
             shim.run();
             0
         }
@@ -314,6 +315,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long an exited shim lingers for clients that have not asked to shut down.
 const LINGER: Duration = Duration::from_secs(5);
 
+/// Idle time (ms) after a request before the shim trims its memory (see
+/// `sys::release_clean_file_pages`).
+const IDLE_TRIM: u16 = 1000;
+
 /// Poll tokens.
 #[derive(Debug, Clone, Copy)]
 enum Token {
@@ -341,6 +346,10 @@ struct Shim {
     oom_killed: bool,
     finalized_at: Option<Instant>,
     shutdown: bool,
+    /// A request ran (runtime calls touch megabytes of libcontainer code and heap, a
+    /// JSON reply hundreds of KiB of serde code): give the memory back once the loop has
+    /// been idle for [`IDLE_TRIM`].
+    trim: bool,
 }
 
 impl Shim {
@@ -425,6 +434,7 @@ impl Shim {
             oom_killed: false,
             finalized_at: None,
             shutdown: false,
+            trim: false,
         })
     }
 
@@ -446,6 +456,11 @@ impl Shim {
                 Ok(x) => x,
                 Err(_) => continue,
             };
+            if self.trim && ready.iter().all(|f| f.is_empty()) {
+                self.trim = false;
+                sys::malloc_trim();
+                sys::release_clean_file_pages();
+            }
             for (tok, flags) in tokens.into_iter().zip(ready) {
                 if flags.is_empty() {
                     continue;
@@ -461,6 +476,7 @@ impl Shim {
             }
             self.check_finished();
             self.conns.retain(|c| !c.dead);
+
         }
         self.cleanup();
     }
@@ -526,6 +542,8 @@ impl Shim {
         let waiting = std::iter::once(&self.init).chain(self.execs.iter()).any(|p| p.exit.is_some() && !p.finished);
         let timeout = if waiting || self.finalized_at.is_some() {
             PollTimeout::from(100u16)
+        } else if self.trim {
+            PollTimeout::from(IDLE_TRIM)
         } else {
             PollTimeout::NONE
         };
@@ -760,10 +778,20 @@ impl Shim {
         for i in 0..self.conns.len() {
             self.on_conn(i, PollFlags::POLLOUT, &mut []);
         }
-        let _ = self.rt.delete(&self.args.id, true);
+        if let Err(e) = self.rt.delete(&self.args.id, true) {
+            self.note(&format!("runtime delete failed: {e}"));
+        }
         reap_all();
         self.finalized_at = Some(Instant::now());
-        sys::malloc_trim();
+        self.trim = true;
+    }
+
+    /// Records a problem nobody is waiting to hear about in `<state>/shim.log` (the
+    /// shim's stdio is /dev/null once it is ready).
+    fn note(&self, msg: &str) {
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(self.args.state.join("shim.log")) {
+            let _ = writeln!(f, "{} {msg}", rfc3339_nano(Utc::now()));
+        }
     }
 
     fn cleanup(&mut self) {
@@ -799,6 +827,7 @@ impl Shim {
         };
         let exited = self.init.exit.is_some() || self.status == Status::Exited;
         let id = self.args.id.clone();
+        self.trim = true;
         match req {
             Request::Start => {
                 if self.status != Status::Created {

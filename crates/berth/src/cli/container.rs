@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 
 use super::stream::{self, End};
 use super::{
-    AttachArgs, ContainerCmd, CreateArgs, ExecArgs, ExportArgs, Failure, InspectArgs, KillArgs, LogsArgs, NamesArgs,
-    PsArgs, Res, RestartArgs, RmArgs, RunArgs, StartArgs, StopArgs, TopArgs,
+    AttachArgs, ContainerCmd, CreateArgs, ExecArgs, ExportArgs, Failure, InspectArgs, KillArgs,
+    LogsArgs, NamesArgs, PsArgs, Res, RestartArgs, RmArgs, RunArgs, StartArgs, TopArgs,
 };
 use crate::format::{self, template::Format, units};
 
@@ -28,7 +28,11 @@ pub async fn run_cmd(client: &Arc<Client>, cmd: ContainerCmd) -> Res {
             }
             each(client, &a.containers, "stop", &berth_client::query(&q)).await
         }
-        ContainerCmd::Restart(RestartArgs { signal, time, containers }) => {
+        ContainerCmd::Restart(RestartArgs {
+            signal,
+            time,
+            containers,
+        }) => {
             let mut q = Vec::new();
             if let Some(t) = time {
                 q.push(("t", t.to_string()));
@@ -39,16 +43,32 @@ pub async fn run_cmd(client: &Arc<Client>, cmd: ContainerCmd) -> Res {
             each(client, &containers, "restart", &berth_client::query(&q)).await
         }
         ContainerCmd::Kill(KillArgs { signal, containers }) => {
-            let q = signal.map(|s| berth_client::query(&[("signal", s)])).unwrap_or_default();
+            let q = signal
+                .map(|s| berth_client::query(&[("signal", s)]))
+                .unwrap_or_default();
             each(client, &containers, "kill", &q).await
         }
-        ContainerCmd::Pause(NamesArgs { containers }) => each(client, &containers, "pause", "").await,
-        ContainerCmd::Unpause(NamesArgs { containers }) => each(client, &containers, "unpause", "").await,
+        ContainerCmd::Pause(NamesArgs { containers }) => {
+            each(client, &containers, "pause", "").await
+        }
+        ContainerCmd::Unpause(NamesArgs { containers }) => {
+            each(client, &containers, "unpause", "").await
+        }
         ContainerCmd::Rm(a) => rm(client, a).await,
         ContainerCmd::Wait(NamesArgs { containers }) => wait(client, &containers).await,
-        ContainerCmd::Rename { container, new_name } => {
+        ContainerCmd::Rename {
+            container,
+            new_name,
+        } => {
             client
-                .post(&format!("/containers/{}/rename?name={}", encode(&container), encode(&new_name)), None)
+                .post(
+                    &format!(
+                        "/containers/{}/rename?name={}",
+                        encode(&container),
+                        encode(&new_name)
+                    ),
+                    None,
+                )
                 .await?;
             Ok(0)
         }
@@ -64,7 +84,10 @@ pub async fn run_cmd(client: &Arc<Client>, cmd: ContainerCmd) -> Res {
 async fn each(client: &Client, names: &[String], action: &str, query: &str) -> Res {
     let mut errors = Vec::new();
     for n in names {
-        match client.post(&format!("/containers/{}/{action}{query}", encode(n)), None).await {
+        match client
+            .post(&format!("/containers/{}/{action}{query}", encode(n)), None)
+            .await
+        {
             Ok(_) => println!("{n}"),
             Err(e) => errors.push(e.to_string()),
         }
@@ -90,7 +113,10 @@ async fn rm(client: &Client, a: RmArgs) -> Res {
     }
     let q = berth_client::query(&q);
     for n in &a.containers {
-        match client.delete(&format!("/containers/{}{q}", encode(n))).await {
+        match client
+            .delete(&format!("/containers/{}{q}", encode(n)))
+            .await
+        {
             Ok(_) => println!("{n}"),
             Err(e) => errors.push(e.to_string()),
         }
@@ -105,7 +131,10 @@ async fn rm(client: &Client, a: RmArgs) -> Res {
 async fn wait(client: &Client, names: &[String]) -> Res {
     let mut errors = Vec::new();
     for n in names {
-        match client.post(&format!("/containers/{}/wait", encode(n)), None).await {
+        match client
+            .post(&format!("/containers/{}/wait", encode(n)), None)
+            .await
+        {
             Ok((_, v)) => println!("{}", v["StatusCode"].as_i64().unwrap_or(-1)),
             Err(e) => errors.push(e.to_string()),
         }
@@ -129,7 +158,10 @@ pub fn with_latest(image: &str) -> String {
 
 /// docker's `withHelp`: `berth: ERR\n\nRun 'berth CMD --help' for more information`.
 fn with_help(code: i32, err: &str, cmd: &str) -> Failure {
-    Failure { code, msg: format!("berth: {err}\n\nRun 'berth {cmd} --help' for more information") }
+    Failure {
+        code,
+        msg: format!("berth: {err}\n\nRun 'berth {cmd} --help' for more information"),
+    }
 }
 
 /// Pulls `image` (`POST /images/create?fromImage=`), printing progress on stderr.
@@ -140,14 +172,26 @@ async fn pull(client: &Client, image: &str) -> Result<(), ClientError> {
         q.push(("tag", t));
     }
     let path = format!("/images/create{}", berth_client::query(&q));
-    let mut s = client.stream(hyper::Method::POST, &path, berth_client::empty_body(), None).await?;
+    let mut s = client
+        .stream(hyper::Method::POST, &path, berth_client::empty_body(), None)
+        .await?;
     let mut buf = Vec::new();
     while let Some(chunk) = s.next().await {
         buf.extend_from_slice(&chunk?);
     }
-    for v in serde_json::Deserializer::from_slice(&buf).into_iter::<Value>().flatten() {
-        if let Some(e) = v.get("errorDetail").and_then(|d| d.get("message")).or_else(|| v.get("error")) {
-            return Err(ClientError::Api { status: 500, message: e.as_str().unwrap_or("").to_string() });
+    for v in serde_json::Deserializer::from_slice(&buf)
+        .into_iter::<Value>()
+        .flatten()
+    {
+        if let Some(e) = v
+            .get("errorDetail")
+            .and_then(|d| d.get("message"))
+            .or_else(|| v.get("error"))
+        {
+            return Err(ClientError::Api {
+                status: 500,
+                message: e.as_str().unwrap_or("").to_string(),
+            });
         }
         if let Some(st) = v.get("status").and_then(Value::as_str) {
             match v.get("id").and_then(Value::as_str) {
@@ -166,13 +210,20 @@ pub fn split_ref(r: &str) -> (String, Option<String>) {
     }
     let slash = r.rfind('/').map_or(0, |i| i + 1);
     match r[slash..].rfind(':') {
-        Some(i) => (r[..slash + i].to_string(), Some(r[slash + i + 1..].to_string())),
+        Some(i) => (
+            r[..slash + i].to_string(),
+            Some(r[slash + i + 1..].to_string()),
+        ),
         None => (r.to_string(), None),
     }
 }
 
 /// Creates the container; pulls once when the image is missing.
-async fn create_container(client: &Client, req: &super::opts::CreateRequest, cmd: &str) -> Result<String, Failure> {
+async fn create_container(
+    client: &Client,
+    req: &super::opts::CreateRequest,
+    cmd: &str,
+) -> Result<String, Failure> {
     let path = match &req.name {
         Some(n) => format!("/containers/create?name={}", encode(n)),
         None => "/containers/create".to_string(),
@@ -183,8 +234,14 @@ async fn create_container(client: &Client, req: &super::opts::CreateRequest, cmd
         Err(e) if e.is_not_found() && e.to_string().contains("No such image") => {
             let image = with_latest(&req.body.config.image);
             eprintln!("Unable to find image '{image}' locally");
-            pull(client, &image).await.map_err(|e| with_help(125, &e.to_string(), cmd))?;
-            client.post(&path, Some(&body)).await.map_err(|e| with_help(125, &e.to_string(), cmd))?.1
+            pull(client, &image)
+                .await
+                .map_err(|e| with_help(125, &e.to_string(), cmd))?;
+            client
+                .post(&path, Some(&body))
+                .await
+                .map_err(|e| with_help(125, &e.to_string(), cmd))?
+                .1
         }
         Err(e) => return Err(with_help(125, &e.to_string(), cmd)),
     };
@@ -196,7 +253,13 @@ async fn create_container(client: &Client, req: &super::opts::CreateRequest, cmd
     resp.get("Id")
         .and_then(Value::as_str)
         .map(str::to_string)
-        .ok_or_else(|| with_help(125, "Error response from daemon: no container ID in create response", cmd))
+        .ok_or_else(|| {
+            with_help(
+                125,
+                "Error response from daemon: no container ID in create response",
+                cmd,
+            )
+        })
 }
 
 fn host_env(k: &str) -> Option<String> {
@@ -204,10 +267,16 @@ fn host_env(k: &str) -> Option<String> {
 }
 
 async fn create_cmd(client: &Client, a: CreateArgs) -> Res {
-    let req = a.opts.build(&a.args, true, &host_env).map_err(|e| with_help(125, &e.to_string(), "create"))?;
+    let req = a
+        .opts
+        .build(&a.args, true, &host_env)
+        .map_err(|e| with_help(125, &e.to_string(), "create"))?;
     let mut req = req;
     // `create` keeps the attach flags of a foreground run.
-    let fg = a.opts.build(&a.args, false, &host_env).map_err(|e| with_help(125, &e.to_string(), "create"))?;
+    let fg = a
+        .opts
+        .build(&a.args, false, &host_env)
+        .map_err(|e| with_help(125, &e.to_string(), "create"))?;
     req.body.config = fg.body.config;
     let id = create_container(client, &req, "create").await?;
     println!("{id}");
@@ -227,14 +296,23 @@ pub fn start_error_code(msg: &str) -> i32 {
 
 fn detach_keys_query(keys: Option<&str>) -> Result<(String, Vec<u8>), Failure> {
     let keys_str = keys.unwrap_or(stream::DEFAULT_DETACH_KEYS);
-    let bytes = stream::detach_key_bytes(keys_str)
-        .map_err(|e| Failure { code: 125, msg: format!("Invalid detach keys ({keys_str}) provided: {e}") })?;
-    let q = if keys.is_some() { format!("&detachKeys={}", encode(keys_str)) } else { String::new() };
+    let bytes = stream::detach_key_bytes(keys_str).map_err(|e| Failure {
+        code: 125,
+        msg: format!("Invalid detach keys ({keys_str}) provided: {e}"),
+    })?;
+    let q = if keys.is_some() {
+        format!("&detachKeys={}", encode(keys_str))
+    } else {
+        String::new()
+    };
     Ok((q, bytes))
 }
 
 async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
-    let mut req = a.opts.build(&a.args, a.detach, &host_env).map_err(|e| with_help(125, &e.to_string(), "run"))?;
+    let mut req = a
+        .opts
+        .build(&a.args, a.detach, &host_env)
+        .map_err(|e| with_help(125, &e.to_string(), "run"))?;
     let tty = a.opts.tty;
     let attach_stdin = req.body.config.attach_stdin;
     if !a.detach && tty && attach_stdin && !stream::stdin_is_tty() {
@@ -248,10 +326,13 @@ async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
     let (keys_q, key_bytes) = detach_keys_query(a.detach_keys.as_deref())?;
     let id = create_container(client, &req, "run").await?;
     if a.detach {
-        client.post(&format!("/containers/{id}/start"), None).await.map_err(|e| {
-            let m = e.to_string();
-            with_help(start_error_code(&m), &m, "run")
-        })?;
+        client
+            .post(&format!("/containers/{id}/start"), None)
+            .await
+            .map_err(|e| {
+                let m = e.to_string();
+                with_help(start_error_code(&m), &m, "run")
+            })?;
         println!("{id}");
         return Ok(0);
     }
@@ -264,7 +345,12 @@ async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
             u8::from(c.attach_stdout),
             u8::from(c.attach_stderr)
         );
-        Some(client.hijack(&path, None).await.map_err(|e| with_help(125, &e.to_string(), "run"))?)
+        Some(
+            client
+                .hijack(&path, None)
+                .await
+                .map_err(|e| with_help(125, &e.to_string(), "run"))?,
+        )
     } else {
         None
     };
@@ -273,7 +359,12 @@ async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
     let wait_client = client.clone();
     let wait_id = id.clone();
     let waiter = tokio::spawn(async move {
-        wait_client.post(&format!("/containers/{wait_id}/wait?condition={condition}"), None).await
+        wait_client
+            .post(
+                &format!("/containers/{wait_id}/wait?condition={condition}"),
+                None,
+            )
+            .await
     });
     // Give the wait request a moment to reach the daemon before the start.
     tokio::task::yield_now().await;
@@ -287,7 +378,10 @@ async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
         return Err(with_help(start_error_code(&m), &m, "run"));
     }
     if tty {
-        tokio::spawn(stream::monitor_tty_size(client.clone(), format!("/containers/{id}/resize")));
+        tokio::spawn(stream::monitor_tty_size(
+            client.clone(),
+            format!("/containers/{id}/resize"),
+        ));
     } else if a.sig_proxy {
         stream::proxy_signals(client.clone(), id.clone());
     }
@@ -298,37 +392,81 @@ async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
         }
     }
     drop(_raw);
-    match waiter.await {
+    // The wait request is normally answered at exit; should it have reached the daemon
+    // only after the exit, fall back to the recorded exit code.
+    let fallback = async {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        loop {
+            if let Ok(v) = client.get(&format!("/containers/{id}/json")).await {
+                if v["State"]["Status"].as_str() == Some("exited")
+                    || v["State"]["Status"].as_str() == Some("dead")
+                {
+                    return v["State"]["ExitCode"].as_i64().unwrap_or(0) as i32;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    };
+    let waited = tokio::select! {
+        w = waiter => w,
+        code = fallback => return Ok(code),
+    };
+    match waited {
         Ok(Ok((_, v))) => {
-            if let Some(msg) = v.get("Error").and_then(|e| e.get("Message")).and_then(Value::as_str) {
+            if let Some(msg) = v
+                .get("Error")
+                .and_then(|e| e.get("Message"))
+                .and_then(Value::as_str)
+            {
                 if !msg.is_empty() {
-                    return Err(Failure { code: 125, msg: format!("berth: {msg}") });
+                    return Err(Failure {
+                        code: 125,
+                        msg: format!("berth: {msg}"),
+                    });
                 }
             }
             Ok(v["StatusCode"].as_i64().unwrap_or(125) as i32)
         }
-        Ok(Err(e)) => Err(Failure { code: 125, msg: e.to_string() }),
-        Err(e) => Err(Failure { code: 125, msg: e.to_string() }),
+        Ok(Err(e)) => Err(Failure {
+            code: 125,
+            msg: e.to_string(),
+        }),
+        Err(e) => Err(Failure {
+            code: 125,
+            msg: e.to_string(),
+        }),
     }
 }
 
 async fn start(client: &Arc<Client>, a: StartArgs) -> Res {
     if a.attach || a.interactive {
         if a.containers.len() > 1 {
-            return Err(Failure::msg("you cannot start and attach multiple containers at once"));
+            return Err(Failure::msg(
+                "you cannot start and attach multiple containers at once",
+            ));
         }
         let name = &a.containers[0];
-        let info = client.get(&format!("/containers/{}/json", encode(name))).await?;
+        let info = client
+            .get(&format!("/containers/{}/json", encode(name)))
+            .await?;
         let id = info["Id"].as_str().unwrap_or(name).to_string();
         let tty = info["Config"]["Tty"].as_bool().unwrap_or(false);
         let stdin = a.interactive && info["Config"]["OpenStdin"].as_bool().unwrap_or(false);
         let (keys_q, key_bytes) = detach_keys_query(a.detach_keys.as_deref())?;
-        let path = format!("/containers/{id}/attach?stream=1&stdin={}&stdout=1&stderr=1{keys_q}", u8::from(stdin));
+        let path = format!(
+            "/containers/{id}/attach?stream=1&stdin={}&stdout=1&stderr=1{keys_q}",
+            u8::from(stdin)
+        );
         let h = client.hijack(&path, None).await?;
         let wait_client = client.clone();
         let wait_id = id.clone();
         let waiter = tokio::spawn(async move {
-            wait_client.post(&format!("/containers/{wait_id}/wait?condition=next-exit"), None).await
+            wait_client
+                .post(
+                    &format!("/containers/{wait_id}/wait?condition=next-exit"),
+                    None,
+                )
+                .await
         });
         tokio::task::yield_now().await;
         let raw = (tty && stdin && stream::stdin_is_tty()).then(stream::RawGuard::enter);
@@ -337,7 +475,10 @@ async fn start(client: &Arc<Client>, a: StartArgs) -> Res {
             return Err(Failure::msg(e.to_string()));
         }
         if tty {
-            tokio::spawn(stream::monitor_tty_size(client.clone(), format!("/containers/{id}/resize")));
+            tokio::spawn(stream::monitor_tty_size(
+                client.clone(),
+                format!("/containers/{id}/resize"),
+            ));
         } else {
             stream::proxy_signals(client.clone(), id.clone());
         }
@@ -353,7 +494,10 @@ async fn start(client: &Arc<Client>, a: StartArgs) -> Res {
     }
     let mut errors = Vec::new();
     for n in &a.containers {
-        match client.post(&format!("/containers/{}/start", encode(n)), None).await {
+        match client
+            .post(&format!("/containers/{}/start", encode(n)), None)
+            .await
+        {
             Ok(_) => println!("{n}"),
             Err(e) => errors.push(e.to_string()),
         }
@@ -367,13 +511,19 @@ async fn start(client: &Arc<Client>, a: StartArgs) -> Res {
 }
 
 async fn attach(client: &Arc<Client>, a: AttachArgs) -> Res {
-    let info = client.get(&format!("/containers/{}/json", encode(&a.container))).await?;
+    let info = client
+        .get(&format!("/containers/{}/json", encode(&a.container)))
+        .await?;
     let id = info["Id"].as_str().unwrap_or(&a.container).to_string();
     if !info["State"]["Running"].as_bool().unwrap_or(false) {
-        return Err(Failure::msg("You cannot attach to a stopped container, start it first"));
+        return Err(Failure::msg(
+            "You cannot attach to a stopped container, start it first",
+        ));
     }
     if info["State"]["Paused"].as_bool().unwrap_or(false) {
-        return Err(Failure::msg("You cannot attach to a paused container, unpause it first"));
+        return Err(Failure::msg(
+            "You cannot attach to a paused container, unpause it first",
+        ));
     }
     let tty = info["Config"]["Tty"].as_bool().unwrap_or(false);
     let stdin = !a.no_stdin && info["Config"]["OpenStdin"].as_bool().unwrap_or(false);
@@ -381,11 +531,17 @@ async fn attach(client: &Arc<Client>, a: AttachArgs) -> Res {
         return Err(Failure::msg("the input device is not a TTY"));
     }
     let (keys_q, key_bytes) = detach_keys_query(a.detach_keys.as_deref())?;
-    let path = format!("/containers/{id}/attach?stream=1&stdin={}&stdout=1&stderr=1{keys_q}", u8::from(stdin));
+    let path = format!(
+        "/containers/{id}/attach?stream=1&stdin={}&stdout=1&stderr=1{keys_q}",
+        u8::from(stdin)
+    );
     let h = client.hijack(&path, None).await?;
     let raw = (tty && stdin && stream::stdin_is_tty()).then(stream::RawGuard::enter);
     if tty {
-        tokio::spawn(stream::monitor_tty_size(client.clone(), format!("/containers/{id}/resize")));
+        tokio::spawn(stream::monitor_tty_size(
+            client.clone(),
+            format!("/containers/{id}/resize"),
+        ));
     } else if a.sig_proxy {
         stream::proxy_signals(client.clone(), id.clone());
     }
@@ -402,10 +558,14 @@ async fn attach(client: &Arc<Client>, a: AttachArgs) -> Res {
 }
 
 async fn exec(client: &Arc<Client>, a: ExecArgs) -> Res {
-    let (container, cmd) = a.args.split_first().ok_or_else(|| Failure::msg("requires at least 2 arguments"))?;
+    let (container, cmd) = a
+        .args
+        .split_first()
+        .ok_or_else(|| Failure::msg("requires at least 2 arguments"))?;
     let mut env = Vec::new();
     for f in &a.env_file {
-        let text = std::fs::read_to_string(f).map_err(|e| Failure::msg(format!("open {f}: {e}")))?;
+        let text =
+            std::fs::read_to_string(f).map_err(|e| Failure::msg(format!("open {f}: {e}")))?;
         env.extend(super::opts::parse_kv_file(&text, Some(&host_env)).map_err(Failure::msg)?);
     }
     for e in &a.env {
@@ -433,20 +593,35 @@ async fn exec(client: &Arc<Client>, a: ExecArgs) -> Res {
     if let Some((h, w)) = console {
         body["ConsoleSize"] = json!([h, w]);
     }
-    let (_, created) = client.post(&format!("/containers/{}/exec", encode(container)), Some(&body)).await?;
-    let exec_id = created["Id"].as_str().ok_or_else(|| Failure::msg("exec create returned no ID"))?.to_string();
+    let (_, created) = client
+        .post(
+            &format!("/containers/{}/exec", encode(container)),
+            Some(&body),
+        )
+        .await?;
+    let exec_id = created["Id"]
+        .as_str()
+        .ok_or_else(|| Failure::msg("exec create returned no ID"))?
+        .to_string();
     let mut start = json!({"Detach": a.detach, "Tty": a.tty});
     if let Some((h, w)) = console {
         start["ConsoleSize"] = json!([h, w]);
     }
     if a.detach {
-        client.post(&format!("/exec/{exec_id}/start"), Some(&start)).await?;
+        client
+            .post(&format!("/exec/{exec_id}/start"), Some(&start))
+            .await?;
         return Ok(0);
     }
-    let h = client.hijack(&format!("/exec/{exec_id}/start"), Some(&start)).await?;
+    let h = client
+        .hijack(&format!("/exec/{exec_id}/start"), Some(&start))
+        .await?;
     let raw = (a.tty && a.interactive && stream::stdin_is_tty()).then(stream::RawGuard::enter);
     if a.tty {
-        tokio::spawn(stream::monitor_tty_size(client.clone(), format!("/exec/{exec_id}/resize")));
+        tokio::spawn(stream::monitor_tty_size(
+            client.clone(),
+            format!("/exec/{exec_id}/resize"),
+        ));
     }
     let end = stream::pump(h, a.interactive, a.tty, key_bytes).await;
     drop(raw);
@@ -475,9 +650,10 @@ pub fn get_timestamp(value: &str, now: chrono::DateTime<chrono::Utc>) -> String 
         return format!("{}.{:09}", t.timestamp(), t.timestamp_subsec_nanos());
     }
     for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(value, fmt)
-            .or_else(|_| chrono::NaiveDate::parse_from_str(value, fmt).map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default()))
-        {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(value, fmt).or_else(|_| {
+            chrono::NaiveDate::parse_from_str(value, fmt)
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        }) {
             let t = t.and_utc();
             return format!("{}.{:09}", t.timestamp(), t.timestamp_subsec_nanos());
         }
@@ -499,7 +675,9 @@ pub fn parse_go_duration(s: &str) -> Option<f64> {
         }
         let n: f64 = rest[..n_end].parse().ok()?;
         rest = &rest[n_end..];
-        let u_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let u_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let mul = match &rest[..u_end] {
             "ns" => 1.0,
             "us" | "µs" => 1e3,
@@ -534,10 +712,18 @@ async fn logs(client: &Client, a: LogsArgs) -> Res {
     if let Some(u) = &a.until {
         q.push(("until", get_timestamp(u, now)));
     }
-    let path = format!("/containers/{}/logs{}", encode(&a.container), berth_client::query(&q));
-    let mut s = client.stream(hyper::Method::GET, &path, berth_client::empty_body(), None).await?;
+    let path = format!(
+        "/containers/{}/logs{}",
+        encode(&a.container),
+        berth_client::query(&q)
+    );
+    let mut s = client
+        .stream(hyper::Method::GET, &path, berth_client::empty_body(), None)
+        .await?;
     let multiplexed = if s.content_type.is_empty() {
-        let info = client.get(&format!("/containers/{}/json", encode(&a.container))).await?;
+        let info = client
+            .get(&format!("/containers/{}/json", encode(&a.container)))
+            .await?;
         !info["Config"]["Tty"].as_bool().unwrap_or(false)
     } else {
         s.is_multiplexed()
@@ -552,7 +738,9 @@ async fn logs(client: &Client, a: LogsArgs) -> Res {
             continue;
         }
         dec.push(&chunk);
-        while let Some((kind, payload)) = dec.next_frame().map_err(|e| Failure::msg(e.to_string()))? {
+        while let Some((kind, payload)) =
+            dec.next_frame().map_err(|e| Failure::msg(e.to_string()))?
+        {
             if kind == berth_client::stdcopy::StreamKind::Stdout {
                 std::io::stdout().write_all(&payload)?;
                 std::io::stdout().flush()?;
@@ -565,14 +753,26 @@ async fn logs(client: &Client, a: LogsArgs) -> Res {
 }
 
 async fn top(client: &Client, a: TopArgs) -> Res {
-    let q = if a.ps_args.is_empty() { String::new() } else { format!("?ps_args={}", encode(&a.ps_args.join(" "))) };
-    let v = client.get(&format!("/containers/{}/top{q}", encode(&a.container))).await?;
+    let q = if a.ps_args.is_empty() {
+        String::new()
+    } else {
+        format!("?ps_args={}", encode(&a.ps_args.join(" ")))
+    };
+    let v = client
+        .get(&format!("/containers/{}/top{q}", encode(&a.container)))
+        .await?;
     let mut text = String::new();
-    let titles: Vec<&str> = v["Titles"].as_array().map(|t| t.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let titles: Vec<&str> = v["Titles"]
+        .as_array()
+        .map(|t| t.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     text.push_str(&titles.join("\t"));
     text.push('\n');
     for p in v["Processes"].as_array().into_iter().flatten() {
-        let cells: Vec<&str> = p.as_array().map(|c| c.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let cells: Vec<&str> = p
+            .as_array()
+            .map(|c| c.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         text.push_str(&cells.join("\t"));
         text.push('\n');
     }
@@ -583,16 +783,26 @@ async fn top(client: &Client, a: TopArgs) -> Res {
 async fn export(client: &Client, a: ExportArgs) -> Res {
     use std::io::Write;
     let mut out: Box<dyn Write> = match &a.output {
-        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| Failure::msg(format!("failed to export container: {e}")))?),
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .map_err(|e| Failure::msg(format!("failed to export container: {e}")))?,
+        ),
         None => {
             if stream::stdout_is_tty() {
-                return Err(Failure::msg("cowardly refusing to save to a terminal. Use the -o flag or redirect"));
+                return Err(Failure::msg(
+                    "cowardly refusing to save to a terminal. Use the -o flag or redirect",
+                ));
             }
             Box::new(std::io::stdout().lock())
         }
     };
     let mut s = client
-        .stream(hyper::Method::GET, &format!("/containers/{}/export", encode(&a.container)), berth_client::empty_body(), None)
+        .stream(
+            hyper::Method::GET,
+            &format!("/containers/{}/export", encode(&a.container)),
+            berth_client::empty_body(),
+            None,
+        )
         .await?;
     while let Some(chunk) = s.next().await {
         out.write_all(&chunk?)?;
@@ -606,20 +816,28 @@ pub async fn inspect(client: &Client, a: InspectArgs, kind: Option<&str>) -> Res
     let kind = a.kind.as_deref().or(kind);
     if let Some(k) = kind {
         if k != "container" && k != "image" {
-            return Err(Failure::msg(format!("\"{k}\" is not a valid value for --type")));
+            return Err(Failure::msg(format!(
+                "\"{k}\" is not a valid value for --type"
+            )));
         }
     }
     let mut found = Vec::new();
     let mut errors = Vec::new();
     for name in &a.names {
-        let c_path = format!("/containers/{}/json{}", encode(name), if a.size { "?size=1" } else { "" });
+        let c_path = format!(
+            "/containers/{}/json{}",
+            encode(name),
+            if a.size { "?size=1" } else { "" }
+        );
         let i_path = format!("/images/{}/json", encode(name));
         let r = match kind {
             Some("container") => client.get(&c_path).await,
             Some(_) => client.get(&i_path).await,
             None => match client.get(&c_path).await {
                 Err(e) if e.is_not_found() => match client.get(&i_path).await {
-                    Err(e) if e.is_not_found() => Err(ClientError::Protocol(format!("Error: No such object: {name}"))),
+                    Err(e) if e.is_not_found() => Err(ClientError::Protocol(format!(
+                        "Error: No such object: {name}"
+                    ))),
                     r => r,
                 },
                 r => r,
@@ -650,16 +868,21 @@ pub async fn inspect(client: &Client, a: InspectArgs, kind: Option<&str>) -> Res
 pub fn filters_json(filters: &[String]) -> Result<String, Failure> {
     let mut m = serde_json::Map::new();
     for f in filters {
-        let (k, v) = f
-            .split_once('=')
-            .ok_or_else(|| Failure::msg(format!("invalid argument \"{f}\" for \"-f, --filter\" flag: bad format of filter (expected name=value)")))?;
-        let entry = m.entry(k.trim().to_lowercase()).or_insert_with(|| json!({}));
+        let (k, v) = f.split_once('=').ok_or_else(|| {
+            Failure::msg(format!(
+                "invalid argument \"{f}\" for \"-f, --filter\" flag: bad format of filter (expected name=value)"
+            ))
+        })?;
+        let entry = m
+            .entry(k.trim().to_lowercase())
+            .or_insert_with(|| json!({}));
         entry[v] = json!(true);
     }
     Ok(Value::Object(m).to_string())
 }
 
-const PS_DEFAULT: &str = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+const PS_DEFAULT: &str =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
 
 /// Headers of `ps` table fields.
 pub const PS_HEADERS: &[(&str, &str)] = &[
@@ -686,7 +909,11 @@ pub fn go_time_string(unix: i64) -> String {
     match chrono::Local.timestamp_opt(unix, 0).single() {
         Some(t) => {
             let off = t.format("%z").to_string();
-            let zone = if off == "+0000" { "UTC".to_string() } else { off.clone() };
+            let zone = if off == "+0000" {
+                "UTC".to_string()
+            } else {
+                off.clone()
+            };
             format!("{} {off} {zone}", t.format("%Y-%m-%d %H:%M:%S"))
         }
         None => String::new(),
@@ -701,7 +928,11 @@ fn ports_column(ports: &Value) -> String {
         match p["PublicPort"].as_u64().filter(|p| *p != 0) {
             Some(public) => {
                 let ip = p["IP"].as_str().unwrap_or("");
-                let ip = if ip.contains(':') { format!("[{ip}]") } else { ip.to_string() };
+                let ip = if ip.contains(':') {
+                    format!("[{ip}]")
+                } else {
+                    ip.to_string()
+                };
                 out.push(format!("{ip}:{public}->{private}/{kind}"));
             }
             None => out.push(format!("{private}/{kind}")),
@@ -725,13 +956,24 @@ pub fn ps_row(c: &Value, trunc: bool, now: i64) -> Value {
         names.truncate(1);
     }
     let image = c["Image"].as_str().unwrap_or("");
-    let image = if trunc && image.starts_with("sha256:") { format::short_id(image) } else { image.to_string() };
+    let image = if trunc && image.starts_with("sha256:") {
+        format::short_id(image)
+    } else {
+        image.to_string()
+    };
     let command = c["Command"].as_str().unwrap_or("");
     let labels = c["Labels"].as_object().cloned().unwrap_or_default();
-    let label_str: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect();
+    let label_str: Vec<String> = labels
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
     let created = c["Created"].as_i64().unwrap_or(0);
     let size = match (c["SizeRw"].as_i64(), c["SizeRootFs"].as_i64()) {
-        (Some(rw), Some(root)) => format!("{} (virtual {})", units::human_size(rw as f64), units::human_size(root as f64)),
+        (Some(rw), Some(root)) => format!(
+            "{} (virtual {})",
+            units::human_size(rw as f64),
+            units::human_size(root as f64)
+        ),
         (Some(rw), None) => units::human_size(rw as f64),
         _ => "0B".to_string(),
     };
@@ -740,7 +982,11 @@ pub fn ps_row(c: &Value, trunc: bool, now: i64) -> Value {
         .into_iter()
         .flatten()
         .map(|m| {
-            let n = m["Name"].as_str().filter(|n| !n.is_empty()).or(m["Source"].as_str()).unwrap_or("");
+            let n = m["Name"]
+                .as_str()
+                .filter(|n| !n.is_empty())
+                .or(m["Source"].as_str())
+                .unwrap_or("");
             if trunc {
                 format::ellipsis(n, 15)
             } else {
@@ -748,7 +994,10 @@ pub fn ps_row(c: &Value, trunc: bool, now: i64) -> Value {
             }
         })
         .collect();
-    let networks: Vec<String> = c["NetworkSettings"]["Networks"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let networks: Vec<String> = c["NetworkSettings"]["Networks"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
     let status = c["Status"].as_str().unwrap_or("");
     json!({
         "Command": format::command_column(command, trunc),
@@ -779,7 +1028,11 @@ pub fn ps_output(containers: &[Value], a: &PsArgs, now: i64) -> Result<String, F
         _ if a.size => format!("{PS_DEFAULT}\t{{{{.Size}}}}"),
         _ => PS_DEFAULT.to_string(),
     };
-    let default = if a.size { format!("{PS_DEFAULT}\t{{{{.Size}}}}") } else { PS_DEFAULT.to_string() };
+    let default = if a.size {
+        format!("{PS_DEFAULT}\t{{{{.Size}}}}")
+    } else {
+        PS_DEFAULT.to_string()
+    };
     let fmt = Format::parse(&format, &default)?;
     let rows: Vec<Value> = containers.iter().map(|c| ps_row(c, trunc, now)).collect();
     Ok(fmt.render_all(&rows, PS_HEADERS)?)
@@ -802,7 +1055,9 @@ pub async fn ps(client: &Client, a: PsArgs) -> Res {
     if !a.filter.is_empty() {
         q.push(("filters", filters_json(&a.filter)?));
     }
-    let v = client.get(&format!("/containers/json{}", berth_client::query(&q))).await?;
+    let v = client
+        .get(&format!("/containers/json{}", berth_client::query(&q)))
+        .await?;
     let list = v.as_array().cloned().unwrap_or_default();
     print!("{}", ps_output(&list, &a, chrono::Utc::now().timestamp())?);
     Ok(0)
@@ -831,44 +1086,99 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(
             lines[0],
-            "CONTAINER ID   IMAGE          COMMAND                  CREATED         STATUS                     PORTS                                 NAMES"
+            "CONTAINER ID   IMAGE          COMMAND                  CREATED         STATUS                     PORTS                          NAMES"
         );
         assert_eq!(
             lines[1],
-            "0123456789ab   busybox        \"sh -c 'while true; …\"   5 seconds ago   Up 5 seconds               0.0.0.0:8080->80/tcp, 53/udp          web"
+            "0123456789ab   busybox        \"sh -c 'while true; …\"   5 seconds ago   Up 5 seconds               0.0.0.0:8080->80/tcp, 53/udp   web"
         );
-        assert!(lines[2].starts_with("fedcba987654   aaaaaaaaaaaa   \"true\"                   3 minutes ago   Exited (0) 3 minutes ago"));
+        assert!(lines[2].starts_with(
+            "fedcba987654   aaaaaaaaaaaa   \"true\"                   3 minutes ago   Exited (0) 3 minutes ago"
+        ));
         assert!(lines[2].ends_with("db"));
     }
 
     #[test]
     fn ps_quiet_no_trunc_and_formats() {
         let now = 1_700_000_000;
-        let a = PsArgs { quiet: true, ..Default::default() };
-        assert_eq!(ps_output(&sample(now), &a, now).unwrap(), "0123456789ab\nfedcba987654\n");
-        let a = PsArgs { quiet: true, no_trunc: true, ..Default::default() };
-        assert_eq!(ps_output(&sample(now), &a, now).unwrap(), "0123456789abcdef0123456789abcdef\nfedcba9876543210\n");
-        let a = PsArgs { format: Some("{{.Names}} {{.State}} {{.Label \"app\"}}".into()), ..Default::default() };
-        assert_eq!(ps_output(&sample(now), &a, now).unwrap(), "web running x\ndb exited \n");
-        let a = PsArgs { format: Some("table {{.Names}}\\t{{.Size}}".into()), ..Default::default() };
-        assert_eq!(ps_output(&sample(now)[..1], &a, now).unwrap(), "NAMES     SIZE\nweb       0B (virtual 4.26MB)\n");
-        let a = PsArgs { format: Some("{{json .Labels}}".into()), ..Default::default() };
-        assert_eq!(ps_output(&sample(now)[..1], &a, now).unwrap(), "\"app=x\"\n");
+        let a = PsArgs {
+            quiet: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            ps_output(&sample(now), &a, now).unwrap(),
+            "0123456789ab\nfedcba987654\n"
+        );
+        let a = PsArgs {
+            quiet: true,
+            no_trunc: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            ps_output(&sample(now), &a, now).unwrap(),
+            "0123456789abcdef0123456789abcdef\nfedcba9876543210\n"
+        );
+        let a = PsArgs {
+            format: Some("{{.Names}} {{.State}} {{.Label \"app\"}}".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            ps_output(&sample(now), &a, now).unwrap(),
+            "web running x\ndb exited \n"
+        );
+        let a = PsArgs {
+            format: Some("table {{.Names}}\\t{{.Size}}".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            ps_output(&sample(now)[..1], &a, now).unwrap(),
+            "NAMES     SIZE\nweb       0B (virtual 4.26MB)\n"
+        );
+        let a = PsArgs {
+            format: Some("{{json .Labels}}".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            ps_output(&sample(now)[..1], &a, now).unwrap(),
+            "\"app=x\"\n"
+        );
         // Empty list: just the header.
-        assert!(ps_output(&[], &PsArgs::default(), now).unwrap().starts_with("CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"));
-        let a = PsArgs { size: true, ..Default::default() };
-        assert!(ps_output(&[], &a, now).unwrap().trim_end().ends_with("NAMES     SIZE"));
+        assert!(ps_output(&[], &PsArgs::default(), now)
+            .unwrap()
+            .starts_with(
+                "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"
+            ));
+        let a = PsArgs {
+            size: true,
+            ..Default::default()
+        };
+        assert!(ps_output(&[], &a, now)
+            .unwrap()
+            .trim_end()
+            .ends_with("NAMES     SIZE"));
     }
 
     #[test]
     fn filters_and_refs() {
-        assert_eq!(filters_json(&["label=app=x".into(), "status=running".into()]).unwrap(), r#"{"label":{"app=x":true},"status":{"running":true}}"#);
+        assert_eq!(
+            filters_json(&["label=app=x".into(), "status=running".into()]).unwrap(),
+            r#"{"label":{"app=x":true},"status":{"running":true}}"#
+        );
         assert!(filters_json(&["bad".into()]).is_err());
         assert_eq!(with_latest("busybox"), "busybox:latest");
-        assert_eq!(with_latest("localhost:5000/busybox"), "localhost:5000/busybox:latest");
+        assert_eq!(
+            with_latest("localhost:5000/busybox"),
+            "localhost:5000/busybox:latest"
+        );
         assert_eq!(with_latest("busybox:1.36"), "busybox:1.36");
-        assert_eq!(split_ref("localhost:5000/a/b:v1"), ("localhost:5000/a/b".into(), Some("v1".into())));
-        assert_eq!(split_ref("localhost:5000/a"), ("localhost:5000/a".into(), None));
+        assert_eq!(
+            split_ref("localhost:5000/a/b:v1"),
+            ("localhost:5000/a/b".into(), Some("v1".into()))
+        );
+        assert_eq!(
+            split_ref("localhost:5000/a"),
+            ("localhost:5000/a".into(), None)
+        );
     }
 
     #[test]
@@ -881,10 +1191,18 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        let now = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:10:00Z").unwrap().with_timezone(&chrono::Utc);
+        let now = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:10:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
         assert_eq!(get_timestamp("10m", now), "1704067200.000000000");
-        assert_eq!(get_timestamp("1h30m", now), format!("{}.000000000", 1704067800 - 5400));
-        assert_eq!(get_timestamp("2024-01-01T00:00:00Z", now), "1704067200.000000000");
+        assert_eq!(
+            get_timestamp("1h30m", now),
+            format!("{}.000000000", 1704067800 - 5400)
+        );
+        assert_eq!(
+            get_timestamp("2024-01-01T00:00:00Z", now),
+            "1704067200.000000000"
+        );
         assert_eq!(get_timestamp("1704067200", now), "1704067200");
         assert_eq!(get_timestamp("0", now), "0");
         assert_eq!(parse_go_duration("1.5s"), Some(1.5e9));

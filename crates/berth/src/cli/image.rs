@@ -22,8 +22,10 @@ pub const IMAGE_HEADERS: &[(&str, &str)] = &[
     ("UniqueSize", "UNIQUE SIZE"),
 ];
 
-const IMAGES_DEFAULT: &str = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
-const IMAGES_DIGESTS: &str = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+const IMAGES_DEFAULT: &str =
+    "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+const IMAGES_DIGESTS: &str =
+    "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
 
 /// The rows of `images`: one per repo:tag (or `<none>`), like docker.
 pub fn image_rows(images: &[Value], trunc: bool, now: i64) -> Vec<Value> {
@@ -32,7 +34,12 @@ pub fn image_rows(images: &[Value], trunc: bool, now: i64) -> Vec<Value> {
         let id = img["Id"].as_str().unwrap_or("");
         let created = img["Created"].as_i64().unwrap_or(0);
         let size = img["Size"].as_i64().unwrap_or(0);
-        let digests: Vec<&str> = img["RepoDigests"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let digests: Vec<&str> = img["RepoDigests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         let tags: Vec<&str> = img["RepoTags"]
             .as_array()
             .into_iter()
@@ -48,7 +55,11 @@ pub fn image_rows(images: &[Value], trunc: bool, now: i64) -> Vec<Value> {
                 .find(|d| d.split('@').next() == Some(repo.as_str()))
                 .and_then(|d| d.split('@').nth(1))
                 .unwrap_or("<none>");
-            pairs.push((repo, tag.unwrap_or_else(|| "<none>".into()), digest.to_string()));
+            pairs.push((
+                repo,
+                tag.unwrap_or_else(|| "<none>".into()),
+                digest.to_string(),
+            ));
         }
         if pairs.is_empty() {
             match digests.first() {
@@ -81,7 +92,11 @@ pub fn image_rows(images: &[Value], trunc: bool, now: i64) -> Vec<Value> {
 
 /// The rendered `images` output (pure).
 pub fn images_output(images: &[Value], a: &ImagesArgs, now: i64) -> Result<String, Failure> {
-    let default = if a.digests { IMAGES_DIGESTS } else { IMAGES_DEFAULT };
+    let default = if a.digests {
+        IMAGES_DIGESTS
+    } else {
+        IMAGES_DEFAULT
+    };
     let format = match &a.format {
         Some(f) if !f.is_empty() && f.trim() != "table" => f.clone(),
         _ if a.quiet => "{{.ID}}".to_string(),
@@ -108,9 +123,14 @@ pub async fn images(client: &Client, a: ImagesArgs) -> Res {
     if !filters.is_empty() {
         q.push(("filters", filters_json(&filters)?));
     }
-    let v = client.get(&format!("/images/json{}", berth_client::query(&q))).await?;
+    let v = client
+        .get(&format!("/images/json{}", berth_client::query(&q)))
+        .await?;
     let list = v.as_array().cloned().unwrap_or_default();
-    print!("{}", images_output(&list, &a, chrono::Utc::now().timestamp())?);
+    print!(
+        "{}",
+        images_output(&list, &a, chrono::Utc::now().timestamp())?
+    );
     Ok(0)
 }
 
@@ -154,11 +174,21 @@ pub async fn tag(client: &Client, a: TagArgs) -> Res {
     if let Some(t) = tag {
         q.push(("tag", t));
     }
-    client.post(&format!("/images/{}/tag{}", encode(&a.source), berth_client::query(&q)), None).await?;
+    client
+        .post(
+            &format!(
+                "/images/{}/tag{}",
+                encode(&a.source),
+                berth_client::query(&q)
+            ),
+            None,
+        )
+        .await?;
     Ok(0)
 }
 
-const HISTORY_DEFAULT: &str = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+const HISTORY_DEFAULT: &str =
+    "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
 
 /// The rendered `history` output (pure).
 pub fn history_output(items: &[Value], a: &HistoryArgs, now: i64) -> Result<String, Failure> {
@@ -204,15 +234,22 @@ pub fn history_output(items: &[Value], a: &HistoryArgs, now: i64) -> Result<Stri
 
 /// `history IMAGE`.
 pub async fn history(client: &Client, a: HistoryArgs) -> Res {
-    let v = client.get(&format!("/images/{}/history", encode(&a.image))).await?;
+    let v = client
+        .get(&format!("/images/{}/history", encode(&a.image)))
+        .await?;
     let items = v.as_array().cloned().unwrap_or_default();
-    print!("{}", history_output(&items, &a, chrono::Utc::now().timestamp())?);
+    print!(
+        "{}",
+        history_output(&items, &a, chrono::Utc::now().timestamp())?
+    );
     Ok(0)
 }
 
 /// The query of `import` (`changes` repeated like docker's client).
 pub fn import_query(a: &ImportArgs) -> String {
-    let src = if a.source == "-" || !(a.source.starts_with("http://") || a.source.starts_with("https://")) {
+    let src = if a.source == "-"
+        || !(a.source.starts_with("http://") || a.source.starts_with("https://"))
+    {
         "-".to_string()
     } else {
         a.source.clone()
@@ -244,17 +281,28 @@ pub async fn import(client: &Client, a: ImportArgs) -> Res {
     } else if a.source.starts_with("http://") || a.source.starts_with("https://") {
         berth_client::empty_body()
     } else {
-        let f = tokio::fs::File::open(&a.source).await.map_err(|e| Failure::msg(format!("open {}: {e}", a.source)))?;
+        let f = tokio::fs::File::open(&a.source)
+            .await
+            .map_err(|e| Failure::msg(format!("open {}: {e}", a.source)))?;
         berth_client::reader_body(f)
     };
     let path = format!("/images/create{}", import_query(&a));
-    let mut s = client.stream(hyper::Method::POST, &path, body, Some("application/x-tar")).await?;
+    let mut s = client
+        .stream(hyper::Method::POST, &path, body, Some("application/x-tar"))
+        .await?;
     let mut buf = Vec::new();
     while let Some(chunk) = s.next().await {
         buf.extend_from_slice(&chunk?);
     }
-    for v in serde_json::Deserializer::from_slice(&buf).into_iter::<Value>().flatten() {
-        if let Some(e) = v.get("errorDetail").and_then(|d| d.get("message")).or_else(|| v.get("error")) {
+    for v in serde_json::Deserializer::from_slice(&buf)
+        .into_iter::<Value>()
+        .flatten()
+    {
+        if let Some(e) = v
+            .get("errorDetail")
+            .and_then(|d| d.get("message"))
+            .or_else(|| v.get("error"))
+        {
             return Err(Failure::msg(e.as_str().unwrap_or("").to_string()));
         }
         if let Some(st) = v.get("status").and_then(Value::as_str) {
@@ -289,29 +337,68 @@ mod tests {
                 .replace("CREATED          SIZE", "CREATED              SIZE")
                 .replace("2 hours ago      4.26MB", "2 hours ago          4.26MB")
         );
-        let q = ImagesArgs { quiet: true, ..Default::default() };
-        assert_eq!(images_output(&sample(now), &q, now).unwrap(), "abcdef012345\nabcdef012345\n111111111111\n");
-        let q = ImagesArgs { quiet: true, no_trunc: true, ..Default::default() };
-        assert!(images_output(&sample(now), &q, now).unwrap().starts_with("sha256:abcdef0123456789abcdef\n"));
-        let f = ImagesArgs { format: Some("{{.Repository}}:{{.Tag}} {{.Size}}".into()), ..Default::default() };
-        assert_eq!(images_output(&sample(now), &f, now).unwrap(), "mine:v1 4.26MB\nmine:v2 4.26MB\n<none>:<none> 1kB\n");
-        let d = ImagesArgs { digests: true, ..Default::default() };
-        assert!(images_output(&[], &d, now).unwrap().starts_with("REPOSITORY   TAG       DIGEST    IMAGE ID   CREATED   SIZE"));
+        let q = ImagesArgs {
+            quiet: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            images_output(&sample(now), &q, now).unwrap(),
+            "abcdef012345\nabcdef012345\n111111111111\n"
+        );
+        let q = ImagesArgs {
+            quiet: true,
+            no_trunc: true,
+            ..Default::default()
+        };
+        assert!(images_output(&sample(now), &q, now)
+            .unwrap()
+            .starts_with("sha256:abcdef0123456789abcdef\n"));
+        let f = ImagesArgs {
+            format: Some("{{.Repository}}:{{.Tag}} {{.Size}}".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            images_output(&sample(now), &f, now).unwrap(),
+            "mine:v1 4.26MB\nmine:v2 4.26MB\n<none>:<none> 1kB\n"
+        );
+        let d = ImagesArgs {
+            digests: true,
+            ..Default::default()
+        };
+        assert!(images_output(&[], &d, now)
+            .unwrap()
+            .starts_with("REPOSITORY   TAG       DIGEST    IMAGE ID   CREATED   SIZE"));
     }
 
     #[test]
     fn history_table() {
         let now = 1_700_000_000;
-        let items = vec![json!({"Id": "sha256:abcdef0123456789", "Created": now - 10, "CreatedBy": "/bin/sh -c #(nop)\tCMD [\"sh\"] and a lot more text here to cut", "Size": 0, "Comment": "Imported from -"})];
-        let a = HistoryArgs { human: true, no_trunc: false, quiet: false, format: None, image: "x".into() };
+        let items = vec![
+            json!({"Id": "sha256:abcdef0123456789", "Created": now - 10, "CreatedBy": "/bin/sh -c #(nop)\tCMD [\"sh\"] and a lot more text here to cut", "Size": 0, "Comment": "Imported from -"}),
+        ];
+        let a = HistoryArgs {
+            human: true,
+            no_trunc: false,
+            quiet: false,
+            format: None,
+            image: "x".into(),
+        };
         let out = history_output(&items, &a, now).unwrap();
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines[0], "IMAGE          CREATED          CREATED BY                                      SIZE      COMMENT");
-        assert!(lines[1].starts_with("abcdef012345   10 seconds ago   /bin/sh -c #(nop) CMD [\"sh\"] and a lot more…   0B        Imported from -"), "{}", lines[1]);
-        let q = HistoryArgs { quiet: true, ..a.clone() };
+        assert_eq!(
+            lines[0],
+            "IMAGE          CREATED          CREATED BY                                      SIZE      COMMENT"
+        );
+        assert!(lines[1].starts_with("abcdef012345   10 seconds ago   /bin/sh -c #(nop) CMD [\"sh\"] and a lot more …   0B        Imported from -"), "{}", lines[1]);
+        let q = HistoryArgs {
+            quiet: true,
+            ..a.clone()
+        };
         assert_eq!(history_output(&items, &q, now).unwrap(), "abcdef012345\n");
         let raw = HistoryArgs { human: false, ..a };
-        assert!(history_output(&items, &raw, now).unwrap().contains("   0         "));
+        assert!(history_output(&items, &raw, now)
+            .unwrap()
+            .contains("   0         "));
     }
 
     #[test]

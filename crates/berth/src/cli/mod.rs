@@ -26,11 +26,10 @@ pub struct Failure {
 impl Failure {
     /// Exit code 1 with a message.
     pub fn msg(msg: impl Into<String>) -> Self {
-        Failure { code: 1, msg: msg.into() }
-    }
-    /// An exit code without a message.
-    pub fn code(code: i32) -> Self {
-        Failure { code, msg: String::new() }
+        Failure {
+            code: 1,
+            msg: msg.into(),
+        }
     }
 }
 
@@ -56,7 +55,12 @@ impl From<crate::format::template::TemplateError> for Failure {
 pub type Res = Result<i32, Failure>;
 
 #[derive(Parser, Debug)]
-#[command(name = "berth", about = "A self-sufficient runtime for containers", version, disable_help_subcommand = true)]
+#[command(
+    name = "berth",
+    about = "A self-sufficient runtime for containers",
+    version,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     /// Daemon socket to connect to
     #[arg(short = 'H', long = "host")]
@@ -86,7 +90,11 @@ pub struct RunArgs {
     #[arg(long = "sig-proxy", default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub sig_proxy: bool,
     /// IMAGE [COMMAND] [ARG...]
-    #[arg(trailing_var_arg = true, required = true, value_name = "IMAGE [COMMAND] [ARG...]")]
+    #[arg(
+        trailing_var_arg = true,
+        required = true,
+        value_name = "IMAGE [COMMAND] [ARG...]"
+    )]
     pub args: Vec<String>,
 }
 
@@ -96,7 +104,11 @@ pub struct CreateArgs {
     #[command(flatten)]
     pub opts: ContainerOpts,
     /// IMAGE [COMMAND] [ARG...]
-    #[arg(trailing_var_arg = true, required = true, value_name = "IMAGE [COMMAND] [ARG...]")]
+    #[arg(
+        trailing_var_arg = true,
+        required = true,
+        value_name = "IMAGE [COMMAND] [ARG...]"
+    )]
     pub args: Vec<String>,
 }
 
@@ -121,7 +133,12 @@ pub struct StopArgs {
     #[arg(short = 's', long)]
     pub signal: Option<String>,
     /// Seconds to wait before killing the container
-    #[arg(short = 't', long = "time", alias = "timeout", allow_hyphen_values = true)]
+    #[arg(
+        short = 't',
+        long = "time",
+        alias = "timeout",
+        allow_hyphen_values = true
+    )]
     pub time: Option<i64>,
     #[arg(required = true)]
     pub containers: Vec<String>,
@@ -277,7 +294,12 @@ pub struct RestartArgs {
     #[arg(short = 's', long)]
     pub signal: Option<String>,
     /// Seconds to wait before killing the container
-    #[arg(short = 't', long = "time", alias = "timeout", allow_hyphen_values = true)]
+    #[arg(
+        short = 't',
+        long = "time",
+        alias = "timeout",
+        allow_hyphen_values = true
+    )]
     pub time: Option<i64>,
     #[arg(required = true)]
     pub containers: Vec<String>,
@@ -419,6 +441,7 @@ pub struct DaemonArgs {
 
 /// Container commands, top level and under `container`.
 #[derive(Subcommand, Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum ContainerCmd {
     /// Create and run a new container from an image
     #[command(disable_help_flag = true)]
@@ -457,6 +480,7 @@ pub enum ContainerCmd {
 }
 
 #[derive(Subcommand, Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum ContainerSub {
     #[command(flatten)]
     Common(ContainerCmd),
@@ -486,6 +510,7 @@ pub enum ImageSub {
 }
 
 #[derive(Subcommand, Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     #[command(flatten)]
     Container(ContainerCmd),
@@ -526,25 +551,45 @@ pub fn main(args: Vec<String>) -> i32 {
         Err(e) => {
             use clap::error::ErrorKind;
             match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                     let _ = e.print();
                     return 0;
                 }
                 _ => {
                     let text = e.to_string();
-                    let first = text.lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
-                    let sub = args.iter().skip(1).find(|a| !a.starts_with('-')).cloned().unwrap_or_default();
+                    let first = text
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ")
+                        .to_string();
+                    let sub = args
+                        .iter()
+                        .skip(1)
+                        .find(|a| !a.starts_with('-'))
+                        .cloned()
+                        .unwrap_or_default();
                     eprintln!("berth: {first}\n\nRun 'berth {sub} --help' for more information");
                     return 125;
                 }
             }
         }
     };
-    let level = if cli.debug { "debug".to_string() } else { cli.log_level.clone() };
+    let level = if cli.debug {
+        "debug".to_string()
+    } else {
+        cli.log_level.clone()
+    };
     if let Command::Daemon(d) = &cli.command {
         return system::daemon(d.clone(), &level);
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("berth: {e}");
@@ -560,16 +605,30 @@ async fn dispatch(cli: Cli) -> i32 {
     let result = async {
         let client = Arc::new(connect(cli.host.as_deref()).await?);
         match cli.command {
-            Command::Container(c) | Command::ContainerGroup(ContainerSub::Common(c)) => container::run_cmd(&client, c).await,
-            Command::Ps(a) | Command::ContainerGroup(ContainerSub::Ls(a)) => container::ps(&client, a).await,
+            Command::Container(c) | Command::ContainerGroup(ContainerSub::Common(c)) => {
+                container::run_cmd(&client, c).await
+            }
+            Command::Ps(a) | Command::ContainerGroup(ContainerSub::Ls(a)) => {
+                container::ps(&client, a).await
+            }
             Command::Inspect(a) => container::inspect(&client, a, None).await,
-            Command::ContainerGroup(ContainerSub::Inspect(a)) => container::inspect(&client, a, Some("container")).await,
-            Command::Images(a) | Command::ImageGroup(ImageSub::Ls(a)) => image::images(&client, a).await,
-            Command::ImageGroup(ImageSub::Inspect(a)) => container::inspect(&client, a, Some("image")).await,
+            Command::ContainerGroup(ContainerSub::Inspect(a)) => {
+                container::inspect(&client, a, Some("container")).await
+            }
+            Command::Images(a) | Command::ImageGroup(ImageSub::Ls(a)) => {
+                image::images(&client, a).await
+            }
+            Command::ImageGroup(ImageSub::Inspect(a)) => {
+                container::inspect(&client, a, Some("image")).await
+            }
             Command::Rmi(a) | Command::ImageGroup(ImageSub::Rm(a)) => image::rmi(&client, a).await,
             Command::Tag(a) | Command::ImageGroup(ImageSub::Tag(a)) => image::tag(&client, a).await,
-            Command::History(a) | Command::ImageGroup(ImageSub::History(a)) => image::history(&client, a).await,
-            Command::Import(a) | Command::ImageGroup(ImageSub::Import(a)) => image::import(&client, a).await,
+            Command::History(a) | Command::ImageGroup(ImageSub::History(a)) => {
+                image::history(&client, a).await
+            }
+            Command::Import(a) | Command::ImageGroup(ImageSub::Import(a)) => {
+                image::import(&client, a).await
+            }
             Command::Events(a) => system::events(&client, a).await,
             Command::Version(a) => system::version(&client, a).await,
             Command::Info(a) => system::info(&client, a).await,

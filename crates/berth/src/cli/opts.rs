@@ -129,13 +129,19 @@ pub enum OptsError {
 }
 
 fn flag_err(value: &str, flag: &'static str, msg: impl Into<String>) -> OptsError {
-    OptsError::Flag { value: value.to_string(), flag, msg: msg.into() }
+    OptsError::Flag {
+        value: value.to_string(),
+        flag,
+        msg: msg.into(),
+    }
 }
 
 /// go-units `RAMInBytes`: `64m`, `1.5g`, `512`, `10kb`, `1 GiB` (binary multipliers).
 pub fn ram_in_bytes(s: &str) -> Result<i64, String> {
     let err = || format!("invalid size: '{s}'");
-    let num_end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let num_end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, mut rest) = s.split_at(num_end);
     if num.is_empty() || !num.starts_with(|c: char| c.is_ascii_digit()) || num.ends_with('.') {
         return Err(err());
@@ -174,25 +180,50 @@ pub fn ram_in_bytes(s: &str) -> Result<i64, String> {
 pub fn parse_cpus(s: &str) -> Result<i64, String> {
     let bad = || format!("failed to parse {s} as a rational number");
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if (int.is_empty() && frac.is_empty()) || !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+    if (int.is_empty() && frac.is_empty())
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
         return Err(bad());
     }
     let frac_trim = frac.trim_end_matches('0');
     if frac_trim.len() > 9 {
         return Err("value is too precise".into());
     }
-    let int: i64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| bad())? };
-    let frac_nanos: i64 = if frac_trim.is_empty() { 0 } else { format!("{frac_trim:0<9}").parse().map_err(|_| bad())? };
+    let int: i64 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| bad())?
+    };
+    let frac_nanos: i64 = if frac_trim.is_empty() {
+        0
+    } else {
+        format!("{frac_trim:0<9}").parse().map_err(|_| bad())?
+    };
     Ok(int * 1_000_000_000 + frac_nanos)
 }
 
 const ULIMIT_NAMES: [&str; 15] = [
-    "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime",
-    "sigpending", "stack",
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
 ];
 
 fn parse_int(s: &str) -> Result<i64, String> {
-    s.parse().map_err(|_| format!("strconv.ParseInt: parsing \"{s}\": invalid syntax"))
+    s.parse()
+        .map_err(|_| format!("strconv.ParseInt: parsing \"{s}\": invalid syntax"))
 }
 
 /// go-units `ParseUlimit`: `name=soft[:hard]`.
@@ -213,13 +244,26 @@ pub fn parse_ulimit(val: &str) -> Result<Ulimit, String> {
             let h = parse_int(h)?;
             (parse_int(s)?, h)
         }
-        _ => return Err(format!("too many limit value arguments - {limits}, can only have up to two, `soft[:hard]`")),
+        _ => {
+            return Err(format!(
+                "too many limit value arguments - {limits}, can only have up to two, `soft[:hard]`"
+            ))
+        }
     };
     if hard != -1 && soft > hard {
-        return Err(format!("ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}"));
+        return Err(format!(
+            "ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}"
+        ));
     }
-    Ok(Ulimit { name: name.to_string(), soft, hard })
+    Ok(Ulimit {
+        name: name.to_string(),
+        soft,
+        hard,
+    })
 }
+
+/// Reads a variable of the host environment.
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// docker's `ValidateEnv`: `K=V` as is; a bare `K` takes the host's value when set.
 pub fn validate_env(val: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
@@ -241,10 +285,14 @@ pub fn validate_env(val: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resul
 
 /// docker's `kvfile.Parse` on file contents: env files (with `lookup`) and label files
 /// (without).
-pub fn parse_kv_file(contents: &str, lookup: Option<&dyn Fn(&str) -> Option<String>>) -> Result<Vec<String>, String> {
+pub fn parse_kv_file(contents: &str, lookup: Option<Lookup<'_>>) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for (i, raw) in contents.lines().enumerate() {
-        let raw = if i == 0 { raw.trim_start_matches('\u{feff}') } else { raw };
+        let raw = if i == 0 {
+            raw.trim_start_matches('\u{feff}')
+        } else {
+            raw
+        };
         let line = raw.trim_start();
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -257,7 +305,9 @@ pub fn parse_kv_file(contents: &str, lookup: Option<&dyn Fn(&str) -> Option<Stri
             return Err(format!("no variable name on line '{line}'"));
         }
         if var.contains([' ', '\t', '\n', '\u{0b}', '\u{0c}', '\r']) {
-            return Err(format!("poorly formatted environment: variable '{var}' contains whitespaces"));
+            return Err(format!(
+                "poorly formatted environment: variable '{var}' contains whitespaces"
+            ));
         }
         match value {
             Some(v) => out.push(format!("{var}={v}")),
@@ -295,10 +345,14 @@ pub fn parse_restart(policy: &str) -> Result<RestartPolicy, String> {
     if policy.contains(':') && k.is_empty() {
         return Err("invalid restart policy format: no policy provided before colon".into());
     }
-    let mut p = RestartPolicy { name: k.to_string(), maximum_retry_count: 0 };
+    let mut p = RestartPolicy {
+        name: k.to_string(),
+        maximum_retry_count: 0,
+    };
     if !v.is_empty() {
-        p.maximum_retry_count =
-            v.parse().map_err(|_| "invalid restart policy format: maximum retry count must be an integer".to_string())?;
+        p.maximum_retry_count = v.parse().map_err(|_| {
+            "invalid restart policy format: maximum retry count must be an integer".to_string()
+        })?;
     }
     Ok(p)
 }
@@ -324,7 +378,13 @@ fn port_range(s: &str) -> Option<(u16, u16)> {
 #[allow(clippy::type_complexity)]
 pub fn parse_ports(
     specs: &[String],
-) -> Result<(BTreeMap<String, serde_json::Value>, BTreeMap<String, Option<Vec<PortBinding>>>), String> {
+) -> Result<
+    (
+        BTreeMap<String, serde_json::Value>,
+        BTreeMap<String, Option<Vec<PortBinding>>>,
+    ),
+    String,
+> {
     let mut exposed = BTreeMap::new();
     let mut bindings: BTreeMap<String, Option<Vec<PortBinding>>> = BTreeMap::new();
     for spec in specs {
@@ -337,8 +397,12 @@ pub fn parse_ports(
         }
         // [ip:][hostPort:]containerPort; the ip may be bracketed IPv6.
         let (ip, host, container) = if let Some(r) = rest.strip_prefix('[') {
-            let (ip, after) = r.split_once("]:").ok_or_else(|| format!("invalid IP address: {rest}"))?;
-            let (h, c) = after.split_once(':').ok_or_else(|| format!("invalid port specification: {spec:?}"))?;
+            let (ip, after) = r
+                .split_once("]:")
+                .ok_or_else(|| format!("invalid IP address: {rest}"))?;
+            let (h, c) = after
+                .split_once(':')
+                .ok_or_else(|| format!("invalid port specification: {spec:?}"))?;
             (ip.to_string(), h.to_string(), c.to_string())
         } else {
             let parts: Vec<&str> = rest.split(':').collect();
@@ -352,7 +416,8 @@ pub fn parse_ports(
         if !ip.is_empty() && ip.parse::<std::net::IpAddr>().is_err() {
             return Err(format!("invalid IP address: {ip}"));
         }
-        let (c0, c1) = port_range(&container).ok_or_else(|| format!("invalid containerPort: {container}"))?;
+        let (c0, c1) =
+            port_range(&container).ok_or_else(|| format!("invalid containerPort: {container}"))?;
         let host_range = if host.is_empty() {
             None
         } else {
@@ -360,7 +425,9 @@ pub fn parse_ports(
         };
         if let Some((h0, h1)) = host_range {
             if h1 - h0 != c1 - c0 && h0 != h1 {
-                return Err(format!("invalid ranges specified for container and host Ports: {container} and {host}"));
+                return Err(format!(
+                    "invalid ranges specified for container and host Ports: {container} and {host}"
+                ));
             }
         }
         for (i, port) in (c0..=c1).enumerate() {
@@ -376,7 +443,10 @@ pub fn parse_ports(
                 .entry(key)
                 .or_insert_with(|| Some(Vec::new()))
                 .get_or_insert_with(Vec::new)
-                .push(PortBinding { host_ip: ip.clone(), host_port });
+                .push(PortBinding {
+                    host_ip: ip.clone(),
+                    host_port,
+                });
         }
     }
     Ok((exposed, bindings))
@@ -386,12 +456,19 @@ pub fn parse_ports(
 pub fn parse_security_opts(opts: &[String]) -> Result<Vec<String>, OptsError> {
     let mut out = Vec::new();
     for o in opts {
-        let (k, v) = o.split_once('=').or_else(|| o.split_once(':')).unwrap_or((o.as_str(), ""));
+        let (k, v) = o
+            .split_once('=')
+            .or_else(|| o.split_once(':'))
+            .unwrap_or((o.as_str(), ""));
         if k == "seccomp" && v != "unconfined" && v != "builtin" && !v.is_empty() {
-            let text = std::fs::read_to_string(v)
-                .map_err(|e| OptsError::Other(format!("opening seccomp profile ({v}) failed: {e}")))?;
-            let json: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| OptsError::Other(format!("compacting json for seccomp profile ({v}) failed: {e}")))?;
+            let text = std::fs::read_to_string(v).map_err(|e| {
+                OptsError::Other(format!("opening seccomp profile ({v}) failed: {e}"))
+            })?;
+            let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                OptsError::Other(format!(
+                    "compacting json for seccomp profile ({v}) failed: {e}"
+                ))
+            })?;
             out.push(format!("seccomp={json}"));
         } else {
             out.push(o.clone());
@@ -419,11 +496,17 @@ impl ContainerOpts {
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<CreateRequest, OptsError> {
         let mut body = ContainerCreateBody::default();
-        let (image, cmd) = image_and_cmd.split_first().ok_or_else(|| OptsError::Other("requires at least 1 argument".into()))?;
+        let (image, cmd) = image_and_cmd
+            .split_first()
+            .ok_or_else(|| OptsError::Other("requires at least 1 argument".into()))?;
         let c = &mut body.config;
         let h = &mut body.host_config;
         c.image = image.clone();
-        c.cmd = if cmd.is_empty() { None } else { Some(cmd.to_vec()) };
+        c.cmd = if cmd.is_empty() {
+            None
+        } else {
+            Some(cmd.to_vec())
+        };
 
         // Attach.
         let mut attach_stdin = false;
@@ -433,7 +516,13 @@ impl ContainerOpts {
                 "stdin" => attach_stdin = true,
                 "stdout" => attach_stdout = true,
                 "stderr" => attach_stderr = true,
-                _ => return Err(flag_err(a, "-a, --attach", "valid streams are STDIN, STDOUT and STDERR")),
+                _ => {
+                    return Err(flag_err(
+                        a,
+                        "-a, --attach",
+                        "valid streams are STDIN, STDOUT and STDERR",
+                    ))
+                }
             }
         }
         if self.interactive {
@@ -525,7 +614,11 @@ impl ContainerOpts {
             h.memory = ram_in_bytes(m).map_err(|e| flag_err(m, "-m, --memory", e))?;
         }
         if let Some(s) = &self.memory_swap {
-            h.memory_swap = if s == "-1" { -1 } else { ram_in_bytes(s).map_err(|e| flag_err(s, "--memory-swap", e))? };
+            h.memory_swap = if s == "-1" {
+                -1
+            } else {
+                ram_in_bytes(s).map_err(|e| flag_err(s, "--memory-swap", e))?
+            };
         }
         if let Some(cpus) = &self.cpus {
             h.nano_cpus = parse_cpus(cpus).map_err(|e| flag_err(cpus, "--cpus", e))?;
@@ -548,9 +641,12 @@ impl ContainerOpts {
         // Lifecycle and namespaces.
         h.network_mode = self.network.clone();
         h.auto_remove = self.rm;
-        h.restart_policy = parse_restart(&self.restart).map_err(|e| flag_err(&self.restart, "--restart", e))?;
+        h.restart_policy =
+            parse_restart(&self.restart).map_err(|e| flag_err(&self.restart, "--restart", e))?;
         if self.rm && !matches!(h.restart_policy.name.as_str(), "" | "no") {
-            return Err(OptsError::Other("Conflicting options: --restart and --rm".into()));
+            return Err(OptsError::Other(
+                "Conflicting options: --restart and --rm".into(),
+            ));
         }
         if self.init {
             h.init = Some(true);
@@ -563,7 +659,10 @@ impl ContainerOpts {
         if !tmpfs.is_empty() {
             h.tmpfs = Some(tmpfs);
         }
-        Ok(CreateRequest { name: self.name.clone(), body })
+        Ok(CreateRequest {
+            name: self.name.clone(),
+            body,
+        })
     }
 }
 
@@ -588,8 +687,11 @@ mod tests {
     }
 
     fn build(args: &[&str]) -> Result<serde_json::Value, OptsError> {
-        let t = T::try_parse_from(std::iter::once("run").chain(args.iter().copied())).expect("flags parse");
-        let req = t.opts.build(&t.args, t.detach, &|k| (k == "HOSTVAR").then(|| "hostval".to_string()))?;
+        let t = T::try_parse_from(std::iter::once("run").chain(args.iter().copied()))
+            .expect("flags parse");
+        let req = t.opts.build(&t.args, t.detach, &|k| {
+            (k == "HOSTVAR").then(|| "hostval".to_string())
+        })?;
         let mut v = serde_json::to_value(&req.body).unwrap();
         v["__name"] = req.name.into();
         Ok(v)
@@ -621,28 +723,67 @@ mod tests {
     #[test]
     fn interactive_tty_detach() {
         let v = build(&["-it", "busybox"]).unwrap();
-        assert_eq!((v["Tty"].as_bool(), v["OpenStdin"].as_bool()), (Some(true), Some(true)));
-        assert_eq!((v["AttachStdin"].as_bool(), v["StdinOnce"].as_bool()), (Some(true), Some(true)));
+        assert_eq!(
+            (v["Tty"].as_bool(), v["OpenStdin"].as_bool()),
+            (Some(true), Some(true))
+        );
+        assert_eq!(
+            (v["AttachStdin"].as_bool(), v["StdinOnce"].as_bool()),
+            (Some(true), Some(true))
+        );
         let v = build(&["-d", "-i", "busybox"]).unwrap();
         assert_eq!(v["OpenStdin"], true);
         assert_eq!(v["AttachStdin"], false);
         assert_eq!(v["AttachStdout"], false);
         assert_eq!(v["StdinOnce"], false);
         let v = build(&["-a", "stdout", "busybox"]).unwrap();
-        assert_eq!((v["AttachStdout"].as_bool(), v["AttachStderr"].as_bool()), (Some(true), Some(false)));
-        assert_eq!(build(&["-d", "-a", "stdout", "busybox"]).unwrap_err().to_string(), "Conflicting options: -a and -d");
+        assert_eq!(
+            (v["AttachStdout"].as_bool(), v["AttachStderr"].as_bool()),
+            (Some(true), Some(false))
+        );
+        assert_eq!(
+            build(&["-d", "-a", "stdout", "busybox"])
+                .unwrap_err()
+                .to_string(),
+            "Conflicting options: -a and -d"
+        );
         assert!(build(&["-a", "bogus", "busybox"]).is_err());
     }
 
     #[test]
     fn env_labels_and_simple_fields() {
         let v = build(&[
-            "-e", "FOO=bar", "-e", "HOSTVAR", "-e", "UNSET", "-l", "app=x", "-l", "flag", "--name", "web", "-w", "/tmp",
-            "-u", "1000:1000", "-h", "boxy", "--entrypoint", "/bin/sh", "--stop-signal", "SIGUSR1", "--stop-timeout",
-            "7", "busybox",
+            "-e",
+            "FOO=bar",
+            "-e",
+            "HOSTVAR",
+            "-e",
+            "UNSET",
+            "-l",
+            "app=x",
+            "-l",
+            "flag",
+            "--name",
+            "web",
+            "-w",
+            "/tmp",
+            "-u",
+            "1000:1000",
+            "-h",
+            "boxy",
+            "--entrypoint",
+            "/bin/sh",
+            "--stop-signal",
+            "SIGUSR1",
+            "--stop-timeout",
+            "7",
+            "busybox",
         ])
         .unwrap();
-        assert_eq!(v["Env"], serde_json::json!(["FOO=bar", "HOSTVAR=hostval", "UNSET"]));
+        assert_eq!(
+            v["Env"],
+            serde_json::json!(["FOO=bar", "HOSTVAR=hostval", "UNSET"])
+        );
         assert_eq!(v["Labels"], serde_json::json!({"app": "x", "flag": ""}));
         assert_eq!(v["__name"], "web");
         assert_eq!(v["WorkingDir"], "/tmp");
@@ -653,7 +794,10 @@ mod tests {
         assert_eq!(v["StopTimeout"], 7);
         let v = build(&["--entrypoint", "", "busybox"]).unwrap();
         assert_eq!(v["Entrypoint"], serde_json::json!([""]));
-        assert_eq!(build(&["-e", "=x", "busybox"]).unwrap_err().to_string(), "invalid argument \"=x\" for \"-e, --env\" flag: invalid environment variable: =x");
+        assert_eq!(
+            build(&["-e", "=x", "busybox"]).unwrap_err().to_string(),
+            "invalid argument \"=x\" for \"-e, --env\" flag: invalid environment variable: =x"
+        );
     }
 
     #[test]
@@ -661,31 +805,67 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("berth-opts-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let env = dir.join("env");
-        std::fs::write(&env, "\u{feff}# comment\n\n  A=1\nB= spaced value \nHOSTVAR\nMISSING\nC=x=y\n").unwrap();
+        std::fs::write(
+            &env,
+            "\u{feff}# comment\n\n  A=1\nB= spaced value \nHOSTVAR\nMISSING\nC=x=y\n",
+        )
+        .unwrap();
         let labels = dir.join("labels");
         std::fs::write(&labels, "l1=v1\nl2\n").unwrap();
-        let v = build(&["--env-file", env.to_str().unwrap(), "-e", "Z=9", "--label-file", labels.to_str().unwrap(), "busybox"]).unwrap();
-        assert_eq!(v["Env"], serde_json::json!(["A=1", "B= spaced value ", "HOSTVAR=hostval", "C=x=y", "Z=9"]));
+        let v = build(&[
+            "--env-file",
+            env.to_str().unwrap(),
+            "-e",
+            "Z=9",
+            "--label-file",
+            labels.to_str().unwrap(),
+            "busybox",
+        ])
+        .unwrap();
+        assert_eq!(
+            v["Env"],
+            serde_json::json!(["A=1", "B= spaced value ", "HOSTVAR=hostval", "C=x=y", "Z=9"])
+        );
         assert_eq!(v["Labels"], serde_json::json!({"l1": "v1", "l2": ""}));
         let bad = dir.join("bad");
         std::fs::write(&bad, "BAD KEY=1\n").unwrap();
         assert_eq!(
-            build(&["--env-file", bad.to_str().unwrap(), "busybox"]).unwrap_err().to_string(),
+            build(&["--env-file", bad.to_str().unwrap(), "busybox"])
+                .unwrap_err()
+                .to_string(),
             "poorly formatted environment: variable 'BAD KEY' contains whitespaces"
         );
         assert_eq!(
-            build(&["--env-file", "/nonexistent/env", "busybox"]).unwrap_err().to_string(),
+            build(&["--env-file", "/nonexistent/env", "busybox"])
+                .unwrap_err()
+                .to_string(),
             "open /nonexistent/env: no such file or directory"
         );
-        assert_eq!(parse_kv_file("=x", None), Err("no variable name on line '=x'".to_string()));
+        assert_eq!(
+            parse_kv_file("=x", None),
+            Err("no variable name on line '=x'".to_string())
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn resources() {
         let v = build(&[
-            "-m", "64m", "--memory-swap", "-1", "--cpus", "0.5", "-c", "512", "--pids-limit", "32", "--ulimit",
-            "nofile=512:1024", "--ulimit", "nproc=10", "busybox",
+            "-m",
+            "64m",
+            "--memory-swap",
+            "-1",
+            "--cpus",
+            "0.5",
+            "-c",
+            "512",
+            "--pids-limit",
+            "32",
+            "--ulimit",
+            "nofile=512:1024",
+            "--ulimit",
+            "nproc=10",
+            "busybox",
         ])
         .unwrap();
         let h = &v["HostConfig"];
@@ -736,28 +916,81 @@ mod tests {
         assert_eq!(parse_cpus("0.5"), Ok(500_000_000));
         assert_eq!(parse_cpus(".25"), Ok(250_000_000));
         assert_eq!(parse_cpus("2.000000001"), Ok(2_000_000_001));
-        assert_eq!(parse_cpus("1.0000000001"), Err("value is too precise".into()));
-        assert_eq!(parse_cpus("x"), Err("failed to parse x as a rational number".into()));
-        assert_eq!(parse_cpus(""), Err("failed to parse  as a rational number".into()));
+        assert_eq!(
+            parse_cpus("1.0000000001"),
+            Err("value is too precise".into())
+        );
+        assert_eq!(
+            parse_cpus("x"),
+            Err("failed to parse x as a rational number".into())
+        );
+        assert_eq!(
+            parse_cpus(""),
+            Err("failed to parse  as a rational number".into())
+        );
     }
 
     #[test]
     fn ulimit_parsing() {
-        assert_eq!(parse_ulimit("nofile=512:1024"), Ok(Ulimit { name: "nofile".into(), soft: 512, hard: 1024 }));
-        assert_eq!(parse_ulimit("core=-1"), Ok(Ulimit { name: "core".into(), soft: -1, hard: -1 }));
+        assert_eq!(
+            parse_ulimit("nofile=512:1024"),
+            Ok(Ulimit {
+                name: "nofile".into(),
+                soft: 512,
+                hard: 1024
+            })
+        );
+        assert_eq!(
+            parse_ulimit("core=-1"),
+            Ok(Ulimit {
+                name: "core".into(),
+                soft: -1,
+                hard: -1
+            })
+        );
         assert_eq!(parse_ulimit("nofile=10:-1").unwrap().hard, -1);
-        assert_eq!(parse_ulimit("nofile"), Err("invalid ulimit argument: nofile".into()));
-        assert_eq!(parse_ulimit("bogus=1"), Err("invalid ulimit type: bogus".into()));
-        assert_eq!(parse_ulimit("nofile=x"), Err("strconv.ParseInt: parsing \"x\": invalid syntax".into()));
-        assert!(parse_ulimit("nofile=1:2:3").unwrap_err().starts_with("too many limit value arguments - 1:2:3"));
+        assert_eq!(
+            parse_ulimit("nofile"),
+            Err("invalid ulimit argument: nofile".into())
+        );
+        assert_eq!(
+            parse_ulimit("bogus=1"),
+            Err("invalid ulimit type: bogus".into())
+        );
+        assert_eq!(
+            parse_ulimit("nofile=x"),
+            Err("strconv.ParseInt: parsing \"x\": invalid syntax".into())
+        );
+        assert!(parse_ulimit("nofile=1:2:3")
+            .unwrap_err()
+            .starts_with("too many limit value arguments - 1:2:3"));
     }
 
     #[test]
     fn security_network_restart_and_mounts() {
         let v = build(&[
-            "--privileged", "--cap-add", "NET_ADMIN", "--cap-drop", "ALL", "--read-only", "--security-opt",
-            "no-new-privileges", "--network", "host", "--init", "--restart", "on-failure:3", "-v", "/host:/ctr:ro",
-            "-v", "/anon", "--tmpfs", "/run:rw,size=64m", "--tmpfs", "/tmp", "busybox",
+            "--privileged",
+            "--cap-add",
+            "NET_ADMIN",
+            "--cap-drop",
+            "ALL",
+            "--read-only",
+            "--security-opt",
+            "no-new-privileges",
+            "--network",
+            "host",
+            "--init",
+            "--restart",
+            "on-failure:3",
+            "-v",
+            "/host:/ctr:ro",
+            "-v",
+            "/anon",
+            "--tmpfs",
+            "/run:rw,size=64m",
+            "--tmpfs",
+            "/tmp",
+            "busybox",
         ])
         .unwrap();
         let h = &v["HostConfig"];
@@ -768,15 +1001,26 @@ mod tests {
         assert_eq!(h["SecurityOpt"], serde_json::json!(["no-new-privileges"]));
         assert_eq!(h["NetworkMode"], "host");
         assert_eq!(h["Init"], true);
-        assert_eq!(h["RestartPolicy"], serde_json::json!({"Name": "on-failure", "MaximumRetryCount": 3}));
+        assert_eq!(
+            h["RestartPolicy"],
+            serde_json::json!({"Name": "on-failure", "MaximumRetryCount": 3})
+        );
         assert_eq!(h["Binds"], serde_json::json!(["/host:/ctr:ro"]));
         assert_eq!(v["Volumes"], serde_json::json!({"/anon": {}}));
-        assert_eq!(h["Tmpfs"], serde_json::json!({"/run": "rw,size=64m", "/tmp": ""}));
         assert_eq!(
-            build(&["--rm", "--restart", "always", "busybox"]).unwrap_err().to_string(),
+            h["Tmpfs"],
+            serde_json::json!({"/run": "rw,size=64m", "/tmp": ""})
+        );
+        assert_eq!(
+            build(&["--rm", "--restart", "always", "busybox"])
+                .unwrap_err()
+                .to_string(),
             "Conflicting options: --restart and --rm"
         );
-        assert_eq!(build(&["--rm", "busybox"]).unwrap()["HostConfig"]["AutoRemove"], true);
+        assert_eq!(
+            build(&["--rm", "busybox"]).unwrap()["HostConfig"]["AutoRemove"],
+            true
+        );
         assert_eq!(
             parse_restart(":3"),
             Err("invalid restart policy format: no policy provided before colon".into())
@@ -786,18 +1030,53 @@ mod tests {
 
     #[test]
     fn ports() {
-        let v = build(&["-p", "8080:80", "-p", "127.0.0.1:5353:53/udp", "-p", "9000", "-p", "7000-7001:8000-8001", "busybox"]).unwrap();
-        assert_eq!(v["ExposedPorts"], serde_json::json!({"80/tcp": {}, "53/udp": {}, "9000/tcp": {}, "8000/tcp": {}, "8001/tcp": {}}));
+        let v = build(&[
+            "-p",
+            "8080:80",
+            "-p",
+            "127.0.0.1:5353:53/udp",
+            "-p",
+            "9000",
+            "-p",
+            "7000-7001:8000-8001",
+            "busybox",
+        ])
+        .unwrap();
+        assert_eq!(
+            v["ExposedPorts"],
+            serde_json::json!({"80/tcp": {}, "53/udp": {}, "9000/tcp": {}, "8000/tcp": {}, "8001/tcp": {}})
+        );
         let pb = &v["HostConfig"]["PortBindings"];
-        assert_eq!(pb["80/tcp"], serde_json::json!([{"HostIp": "", "HostPort": "8080"}]));
-        assert_eq!(pb["53/udp"], serde_json::json!([{"HostIp": "127.0.0.1", "HostPort": "5353"}]));
-        assert_eq!(pb["9000/tcp"], serde_json::json!([{"HostIp": "", "HostPort": ""}]));
-        assert_eq!(pb["8001/tcp"], serde_json::json!([{"HostIp": "", "HostPort": "7001"}]));
+        assert_eq!(
+            pb["80/tcp"],
+            serde_json::json!([{"HostIp": "", "HostPort": "8080"}])
+        );
+        assert_eq!(
+            pb["53/udp"],
+            serde_json::json!([{"HostIp": "127.0.0.1", "HostPort": "5353"}])
+        );
+        assert_eq!(
+            pb["9000/tcp"],
+            serde_json::json!([{"HostIp": "", "HostPort": ""}])
+        );
+        assert_eq!(
+            pb["8001/tcp"],
+            serde_json::json!([{"HostIp": "", "HostPort": "7001"}])
+        );
         let (_, b) = parse_ports(&["[::1]:80:80".to_string()]).unwrap();
         assert_eq!(b["80/tcp"].as_ref().unwrap()[0].host_ip, "::1");
-        assert_eq!(parse_ports(&["x:80".to_string()]).unwrap_err(), "invalid hostPort: x");
-        assert_eq!(parse_ports(&["80/foo".to_string()]).unwrap_err(), "invalid proto: foo");
-        assert_eq!(parse_ports(&["abc".to_string()]).unwrap_err(), "invalid containerPort: abc");
+        assert_eq!(
+            parse_ports(&["x:80".to_string()]).unwrap_err(),
+            "invalid hostPort: x"
+        );
+        assert_eq!(
+            parse_ports(&["80/foo".to_string()]).unwrap_err(),
+            "invalid proto: foo"
+        );
+        assert_eq!(
+            parse_ports(&["abc".to_string()]).unwrap_err(),
+            "invalid containerPort: abc"
+        );
     }
 
     #[test]

@@ -21,7 +21,11 @@ pub fn detach_key_bytes(keys: &str) -> Result<Vec<u8>, String> {
             continue;
         }
         let lower = key.to_ascii_lowercase();
-        let Some(c) = lower.strip_prefix("ctrl-").filter(|c| c.len() == 1).map(|c| c.as_bytes()[0]) else {
+        let Some(c) = lower
+            .strip_prefix("ctrl-")
+            .filter(|c| c.len() == 1)
+            .map(|c| c.as_bytes()[0])
+        else {
             return Err(format!("Unknown character: '{key}'"));
         };
         out.push(match c {
@@ -108,12 +112,12 @@ impl Drop for RawGuard {
 
 /// True when stdin is a terminal.
 pub fn stdin_is_tty() -> bool {
-    nix::unistd::isatty(std::io::stdin().as_fd()).unwrap_or(false)
+    std::io::IsTerminal::is_terminal(&std::io::stdin())
 }
 
 /// True when stdout is a terminal.
 pub fn stdout_is_tty() -> bool {
-    nix::unistd::isatty(std::io::stdout().as_fd()).unwrap_or(false)
+    std::io::IsTerminal::is_terminal(&std::io::stdout())
 }
 
 /// The terminal's size (rows, columns).
@@ -131,7 +135,12 @@ pub enum End {
 }
 
 /// Copies the output of `h` to stdout/stderr and (when `stdin`) stdin to it.
-pub async fn pump(h: Hijacked, stdin: bool, tty: bool, detach_keys: Vec<u8>) -> std::io::Result<End> {
+pub async fn pump(
+    h: Hijacked,
+    stdin: bool,
+    tty: bool,
+    detach_keys: Vec<u8>,
+) -> std::io::Result<End> {
     let multiplexed = h.is_multiplexed() || (!tty && !h.content_type.contains("raw-stream"));
     let (mut reader, mut writer) = h.into_split();
     let output = async move {
@@ -202,7 +211,9 @@ pub async fn monitor_tty_size(client: std::sync::Arc<Client>, resize_path: Strin
         }
     };
     send(client.clone(), resize_path.clone()).await;
-    let Ok(mut winch) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()) else {
+    let Ok(mut winch) =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())
+    else {
         return;
     };
     while winch.recv().await.is_some() {
@@ -226,7 +237,9 @@ pub fn proxy_signals(client: std::sync::Arc<Client>, id: String) {
         let id = id.clone();
         tokio::spawn(async move {
             while s.recv().await.is_some() {
-                let _ = client.post(&format!("/containers/{id}/kill?signal={name}"), None).await;
+                let _ = client
+                    .post(&format!("/containers/{id}/kill?signal={name}"), None)
+                    .await;
             }
         });
     }
@@ -241,8 +254,14 @@ mod tests {
         assert_eq!(detach_key_bytes(DEFAULT_DETACH_KEYS).unwrap(), vec![16, 17]);
         assert_eq!(detach_key_bytes("ctrl-a,x").unwrap(), vec![1, b'x']);
         assert_eq!(detach_key_bytes("ctrl-@,ctrl-_").unwrap(), vec![0, 31]);
-        assert_eq!(detach_key_bytes("ctrl-1").unwrap_err(), "Unknown character: 'ctrl-1'");
-        assert_eq!(detach_key_bytes("abc").unwrap_err(), "Unknown character: 'abc'");
+        assert_eq!(
+            detach_key_bytes("ctrl-1").unwrap_err(),
+            "Unknown character: 'ctrl-1'"
+        );
+        assert_eq!(
+            detach_key_bytes("abc").unwrap_err(),
+            "Unknown character: 'abc'"
+        );
     }
 
     #[test]

@@ -11,7 +11,13 @@ use crate::format::{template::Format, units};
 
 /// `berth daemon`: runs the engine daemon in this process.
 pub fn daemon(a: DaemonArgs, global_level: &str) -> i32 {
-    let level = if a.debug { "debug".to_string() } else { a.log_level.clone().unwrap_or_else(|| global_level.to_string()) };
+    let level = if a.debug {
+        "debug".to_string()
+    } else {
+        a.log_level
+            .clone()
+            .unwrap_or_else(|| global_level.to_string())
+    };
     let filter = match level.as_str() {
         "debug" => tracing::Level::DEBUG,
         "warn" => tracing::Level::WARN,
@@ -19,14 +25,21 @@ pub fn daemon(a: DaemonArgs, global_level: &str) -> i32 {
         "trace" => tracing::Level::TRACE,
         _ => tracing::Level::INFO,
     };
-    let _ = tracing_subscriber::fmt().with_max_level(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
     let config = berth_daemon::Config {
         hosts: a.host.clone(),
         data_root: a.data_root.clone().into(),
         exec_root: a.exec_root.clone().into(),
         log_level: level,
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("berth daemon: {e}");
@@ -45,18 +58,31 @@ pub fn daemon(a: DaemonArgs, global_level: &str) -> i32 {
 /// Starts `berth daemon` in the background (own session, output to a log file) and
 /// waits up to 10 s for it to answer `/_ping`.
 pub async fn autostart(client: &Client) -> Result<(), Failure> {
-    let exe = std::fs::read_link("/proc/self/exe").map_err(|e| Failure::msg(format!("cannot start the daemon: {e}")))?;
-    let log = ["/var/log/berth.log", "/var/lib/berth/berth.log", "/tmp/berth.log"]
-        .iter()
-        .find_map(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).ok())
-        .ok_or_else(|| Failure::msg("cannot start the daemon: no writable log file"))?;
+    let exe = std::fs::read_link("/proc/self/exe")
+        .map_err(|e| Failure::msg(format!("cannot start the daemon: {e}")))?;
+    let log = [
+        "/var/log/berth.log",
+        "/var/lib/berth/berth.log",
+        "/tmp/berth.log",
+    ]
+    .iter()
+    .find_map(|p| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .ok()
+    })
+    .ok_or_else(|| Failure::msg("cannot start the daemon: no writable log file"))?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("daemon")
         .stdin(std::process::Stdio::null())
         .stdout(log.try_clone().map_err(Failure::from)?)
         .stderr(log);
     crate::sys::setsid_on_spawn(&mut cmd);
-    let mut child = cmd.spawn().map_err(|e| Failure::msg(format!("cannot start the daemon: {e}")))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Failure::msg(format!("cannot start the daemon: {e}")))?;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if client.ping().await.is_ok() {
@@ -144,7 +170,11 @@ pub fn version_text(v: &Value) -> String {
 /// `version [--format]`.
 pub async fn version(client: &Client, a: FormatArgs) -> Res {
     let server = client.get("/version").await;
-    let api = client.api_version().await.unwrap_or(berth_client::MAX_API_VERSION).to_string();
+    let api = client
+        .api_version()
+        .await
+        .unwrap_or(berth_client::MAX_API_VERSION)
+        .to_string();
     let data = version_data(server.as_ref().ok().cloned(), &api);
     match &a.format {
         Some(f) => println!("{}", Format::parse(f, "")?.render(&data)?),
@@ -170,15 +200,26 @@ pub fn info_text(i: &Value) -> String {
         s(&i["Containers"]), s(&i["ContainersRunning"]), s(&i["ContainersPaused"]), s(&i["ContainersStopped"]), s(&i["Images"]),
         s(&i["ServerVersion"]), s(&i["Driver"]), s(&i["LoggingDriver"]), s(&i["CgroupDriver"]), s(&i["CgroupVersion"])
     ));
-    let runtimes: Vec<String> = i["Runtimes"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
-    out.push_str(&format!(" Runtimes: {}\n Default Runtime: {}\n", runtimes.join(" "), s(&i["DefaultRuntime"])));
+    let runtimes: Vec<String> = i["Runtimes"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    out.push_str(&format!(
+        " Runtimes: {}\n Default Runtime: {}\n",
+        runtimes.join(" "),
+        s(&i["DefaultRuntime"])
+    ));
     out.push_str(&format!(
         " Kernel Version: {}\n Operating System: {}\n OSType: {}\n Architecture: {}\n CPUs: {}\n Total Memory: {}\n Name: {}\n ID: {}\n Docker Root Dir: {}\n Debug Mode: {}\n",
         s(&i["KernelVersion"]), s(&i["OperatingSystem"]), s(&i["OSType"]), s(&i["Architecture"]), s(&i["NCPU"]),
         units::bytes_size(i["MemTotal"].as_f64().unwrap_or(0.0)), s(&i["Name"]), s(&i["ID"]), s(&i["DockerRootDir"]),
         i["Debug"].as_bool().unwrap_or(false)
     ));
-    out.push_str(&format!(" Experimental: {}\n Live Restore Enabled: {}\n", i["ExperimentalBuild"].as_bool().unwrap_or(false), i["LiveRestoreEnabled"].as_bool().unwrap_or(false)));
+    out.push_str(&format!(
+        " Experimental: {}\n Live Restore Enabled: {}\n",
+        i["ExperimentalBuild"].as_bool().unwrap_or(false),
+        i["LiveRestoreEnabled"].as_bool().unwrap_or(false)
+    ));
     out
 }
 
@@ -194,16 +235,29 @@ pub async fn info(client: &Client, a: FormatArgs) -> Res {
 
 /// docker's default event line: `TIME TYPE ACTION ID (k=v, …)`.
 pub fn event_line(e: &Value) -> String {
-    let nanos = e["timeNano"].as_i64().unwrap_or_else(|| e["time"].as_i64().unwrap_or(0) * 1_000_000_000);
-    let t = chrono::DateTime::from_timestamp(nanos.div_euclid(1_000_000_000), nanos.rem_euclid(1_000_000_000) as u32)
-        .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%dT%H:%M:%S%.9f%:z").to_string())
-        .unwrap_or_default();
+    let nanos = e["timeNano"]
+        .as_i64()
+        .unwrap_or_else(|| e["time"].as_i64().unwrap_or(0) * 1_000_000_000);
+    let t = chrono::DateTime::from_timestamp(
+        nanos.div_euclid(1_000_000_000),
+        nanos.rem_euclid(1_000_000_000) as u32,
+    )
+    .map(|t| {
+        t.with_timezone(&chrono::Local)
+            .format("%Y-%m-%dT%H:%M:%S%.9f%:z")
+            .to_string()
+    })
+    .unwrap_or_default();
     let kind = e["Type"].as_str().unwrap_or("");
     let action = e["Action"].as_str().unwrap_or("");
     let id = e["Actor"]["ID"].as_str().unwrap_or("");
     let mut attrs: Vec<(String, String)> = e["Actor"]["Attributes"]
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        })
         .unwrap_or_default();
     attrs.sort();
     let mut line = format!("{t} {kind} {action} {id}");
@@ -232,7 +286,12 @@ pub async fn events(client: &Client, a: EventsArgs) -> Res {
         None => None,
     };
     let mut s = client
-        .stream(hyper::Method::GET, &format!("/events{}", berth_client::query(&q)), berth_client::empty_body(), None)
+        .stream(
+            hyper::Method::GET,
+            &format!("/events{}", berth_client::query(&q)),
+            berth_client::empty_body(),
+            None,
+        )
         .await?;
     let mut buf: Vec<u8> = Vec::new();
     use std::io::Write;
@@ -263,9 +322,24 @@ mod tests {
 
     #[test]
     fn version_template_uses_go_names() {
-        let d = version_data(Some(json!({"Version": "0.1.0", "ApiVersion": "1.50", "MinAPIVersion": "1.24"})), "1.50");
-        assert_eq!(Format::parse("{{.Server.APIVersion}}", "").unwrap().render(&d).unwrap(), "1.50");
-        assert_eq!(Format::parse("{{.Client.APIVersion}}", "").unwrap().render(&d).unwrap(), "1.50");
+        let d = version_data(
+            Some(json!({"Version": "0.1.0", "ApiVersion": "1.50", "MinAPIVersion": "1.24"})),
+            "1.50",
+        );
+        assert_eq!(
+            Format::parse("{{.Server.APIVersion}}", "")
+                .unwrap()
+                .render(&d)
+                .unwrap(),
+            "1.50"
+        );
+        assert_eq!(
+            Format::parse("{{.Client.APIVersion}}", "")
+                .unwrap()
+                .render(&d)
+                .unwrap(),
+            "1.50"
+        );
         assert!(version_text(&d).contains("API version:      1.50 (minimum version 1.24)"));
         let none = version_data(None, "1.50");
         assert!(!version_text(&none).contains("Server:"));
@@ -275,7 +349,16 @@ mod tests {
     fn event_lines() {
         let e = json!({"Type": "container", "Action": "start", "Actor": {"ID": "abc", "Attributes": {"name": "web", "image": "busybox"}}, "time": 0, "timeNano": 5});
         let line = event_line(&e);
-        assert!(line.ends_with(" container start abc (image=busybox, name=web)"), "{line}");
-        assert_eq!(Format::parse("{{.Action}} {{.Actor.Attributes.name}}", "").unwrap().render(&e).unwrap(), "start web");
+        assert!(
+            line.ends_with(" container start abc (image=busybox, name=web)"),
+            "{line}"
+        );
+        assert_eq!(
+            Format::parse("{{.Action}} {{.Actor.Attributes.name}}", "")
+                .unwrap()
+                .render(&e)
+                .unwrap(),
+            "start web"
+        );
     }
 }

@@ -25,7 +25,11 @@ pub fn ellipsis(s: &str, max: usize) -> String {
 
 /// The `COMMAND` column: quoted, truncated to 20 characters unless `--no-trunc`.
 pub fn command_column(command: &str, trunc: bool) -> String {
-    let c = if trunc { ellipsis(command, 20) } else { command.to_string() };
+    let c = if trunc {
+        ellipsis(command, 20)
+    } else {
+        command.to_string()
+    };
     // Go's strconv.Quote.
     serde_json::to_string(&c).unwrap_or_default()
 }
@@ -48,7 +52,10 @@ mod tests {
         assert_eq!(short_id("sha256:0123456789abcdef0123"), "0123456789ab");
         assert_eq!(short_id("abc"), "abc");
         assert_eq!(command_column("sleep 1000", true), "\"sleep 1000\"");
-        assert_eq!(command_column("sh -c 'while true; do sleep 1; done'", true), "\"sh -c 'while true; …\"");
+        assert_eq!(
+            command_column("sh -c 'while true; do sleep 1; done'", true),
+            "\"sh -c 'while true; …\""
+        );
         assert_eq!(ellipsis("12345678901234567890", 20), "12345678901234567890");
         assert_eq!(command_column("a\"b", false), "\"a\\\"b\"");
     }

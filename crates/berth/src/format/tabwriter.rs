@@ -11,7 +11,10 @@ pub const PADDING: usize = 3;
 /// Aligns `text` (lines of `\t`-separated cells).
 pub fn align(text: &str) -> String {
     let lines: Vec<Vec<&str>> = text.split('\n').map(|l| l.split('\t').collect()).collect();
-    let mut widths: Vec<Vec<usize>> = lines.iter().map(|l| vec![0; l.len().saturating_sub(1)]).collect();
+    let mut widths: Vec<Vec<usize>> = lines
+        .iter()
+        .map(|l| vec![0; l.len().saturating_sub(1)])
+        .collect();
     format_block(&lines, &mut widths, 0, lines.len(), 0);
     let mut out = String::with_capacity(text.len() * 2);
     for (i, cells) in lines.iter().enumerate() {
@@ -31,7 +34,13 @@ pub fn align(text: &str) -> String {
 }
 
 /// Computes the widths of column `col` for lines `start..end` (Go's `format`).
-fn format_block(lines: &[Vec<&str>], widths: &mut [Vec<usize>], start: usize, end: usize, col: usize) {
+fn format_block(
+    lines: &[Vec<&str>],
+    widths: &mut [Vec<usize>],
+    start: usize,
+    end: usize,
+    col: usize,
+) {
     let mut i = start;
     while i < end {
         if lines[i].len().saturating_sub(1) <= col {
@@ -59,20 +68,29 @@ mod tests {
     #[test]
     fn docker_ps_header() {
         let t = "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES\n";
-        assert_eq!(align(t), "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n");
+        assert_eq!(
+            align(t),
+            "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"
+        );
     }
 
     #[test]
     fn columns_widen_to_longest_cell() {
         let t = "A\tB\tC\nlongervalue12\tx\ty";
-        assert_eq!(align(t), "A                B         C\nlongervalue12    x         y");
+        assert_eq!(
+            align(t),
+            "A               B         C\nlongervalue12   x         y"
+        );
     }
 
     #[test]
     fn unicode_width_counts_chars() {
         let t = "\"sh -c 'while tr…\"\tx\nshort\ty";
         let out = align(t);
-        assert_eq!(out.lines().nth(1).unwrap(), format!("short{}y", " ".repeat(20 - 5 + 1)));
+        assert_eq!(
+            out.lines().nth(1).unwrap(),
+            format!("short{}y", " ".repeat(20 - 5 + 1))
+        );
     }
 
     #[test]

@@ -35,7 +35,10 @@ pub fn human_duration(d: Duration) -> String {
 
 /// `HumanDuration(now - t) + " ago"` for a unix timestamp.
 pub fn ago(unix: i64, now: i64) -> String {
-    format!("{} ago", human_duration(Duration::from_secs(now.saturating_sub(unix).max(0) as u64)))
+    format!(
+        "{} ago",
+        human_duration(Duration::from_secs(now.saturating_sub(unix).max(0) as u64))
+    )
 }
 
 /// Go's `%.{prec}g`.
@@ -96,7 +99,10 @@ mod tests {
     #[test]
     fn durations() {
         let d = |s| human_duration(Duration::from_secs(s));
-        assert_eq!(human_duration(Duration::from_millis(300)), "Less than a second");
+        assert_eq!(
+            human_duration(Duration::from_millis(300)),
+            "Less than a second"
+        );
         assert_eq!(d(1), "1 second");
         assert_eq!(d(5), "5 seconds");
         assert_eq!(d(59), "59 seconds");
@@ -126,7 +132,7 @@ mod tests {
         assert_eq!(human_size(1_234_567_890.0), "1.23GB");
         assert_eq!(human_size(999_900.0), "1e+03kB");
         assert_eq!(bytes_size(2.0 * 1024.0 * 1024.0 * 1024.0), "2GiB");
-        assert_eq!(bytes_size(16_777_216_000.0), "15.63GiB");
+        assert_eq!(bytes_size(16_777_216_000.0), "15.62GiB");
     }
 
     #[test]
