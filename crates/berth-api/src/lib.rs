@@ -2,4 +2,9 @@
 //! routes parsed into typed actions, errors mapped to dockerd's status codes.
 #![forbid(unsafe_code)]
 
+pub mod error;
+pub mod filters;
+mod query;
+pub mod route;
 pub mod types;
+pub mod version;

@@ -62,7 +62,7 @@ fn filters_map(filters: &berth_api::filters::Filters) -> BTreeMap<String, Vec<St
 }
 
 /// A streaming response from a channel of chunks.
-fn stream_rx(mut rx: mpsc::Receiver<Bytes>, content_type: &str) -> Response<Body> {
+fn stream_rx(mut rx: mpsc::Receiver<Bytes>, content_type: &'static str) -> Response<Body> {
     let (tx, body_rx) = mpsc::channel::<std::result::Result<Bytes, std::io::Error>>(16);
     tokio::spawn(async move {
         while let Some(chunk) = rx.recv().await {

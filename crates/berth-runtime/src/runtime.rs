@@ -12,7 +12,6 @@ use std::process::{Command, Stdio as StdStdio};
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container;
 use libcontainer::syscall::syscall::SyscallType;
-use libcontainer::workload::default::DefaultExecutor;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use oci_spec::runtime::Spec;
 
@@ -116,19 +115,113 @@ pub fn docker_exec_error(msg: &str) -> String {
     msg.to_string()
 }
 
-/// libcontainer's default executor, plus the signal reset a container process needs
-/// (the shim blocks SIGCHLD and Rust ignores SIGPIPE; both survive execve).
+/// The exit code dockerd gives a container (or the CLI's `docker run`) whose process could
+/// not be started, from the runtime's message (moby `translateContainerdStartErr`): 127
+/// when the command does not exist, 126 when it is not executable; `None` otherwise.
+pub fn start_error_exit_code(msg: &str) -> Option<i32> {
+    let not_found = ["executable file not found", "no such file or directory", "system cannot find the file specified"];
+    if not_found.iter().any(|s| msg.contains(s)) {
+        return Some(127);
+    }
+    if msg.contains("permission denied") || msg.contains("is a directory") {
+        return Some(126);
+    }
+    None
+}
+
+/// An errno as Go's `syscall.Errno.Error()` spells it (lower case), which dockerd and the
+/// docker CLI match on.
+fn go_errno(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(n) => {
+            let d = nix::errno::Errno::from_raw(n).desc();
+            let mut c = d.chars();
+            c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
+        }
+        None => e.to_string(),
+    }
+}
+
+/// Go's `exec.LookPath` as runc 1.1 runs it in the container before `start`: a name with
+/// a slash is used as is, others are searched in `path` (the process's `PATH`); a
+/// candidate must be a non-directory with any execute bit. Errors are Go's text
+/// (`exec: "x": executable file not found in $PATH`, `exec: "/x": stat /x: no such file
+/// or directory`, `exec: "/etc": permission denied`).
+///
+/// libcontainer's own check differs: it accepts only files with the *other* execute bit
+/// (so a `0750` entrypoint fails), stops at the first PATH entry that merely exists, and
+/// words its errors differently.
+pub fn look_path(name: &str, path: &str) -> Result<std::path::PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let check = |file: &Path| -> Result<(), std::io::Error> {
+        let m = std::fs::metadata(file)?;
+        if !m.is_dir() && m.permissions().mode() & 0o111 != 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::from_raw_os_error(libc::EACCES))
+        }
+    };
+    if name.contains('/') {
+        return match check(Path::new(name)) {
+            Ok(()) => Ok(name.into()),
+            Err(e) if e.raw_os_error() == Some(libc::EACCES) => Err(format!("exec: {name:?}: permission denied")),
+            Err(e) => Err(format!("exec: {name:?}: stat {name}: {}", go_errno(&e))),
+        };
+    }
+    for dir in path.split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        let candidate = Path::new(dir).join(name);
+        if check(&candidate).is_ok() {
+            return Ok(candidate);
+        }
+    }
+    Err(format!("exec: {name:?}: executable file not found in $PATH"))
+}
+
+/// libcontainer's default executor with runc's checks and behaviour around it: the
+/// command is looked up like runc does ([`look_path`]) before the container is created,
+/// the signal state is reset (the shim blocks SIGCHLD and Rust ignores SIGPIPE; both
+/// survive execve), and an execve that still fails (no ELF interpreter, a script without
+/// `#!`) is reported on the container's stderr as runc does (`exec /x: exec format
+/// error`) before the process exits with status 1.
 #[derive(Clone)]
 struct ShimExecutor;
+
+impl ShimExecutor {
+    fn args_and_path(spec: &Spec) -> (Vec<String>, String) {
+        let Some(p) = spec.process().as_ref() else { return (Vec::new(), String::new()) };
+        let args = p.args().clone().unwrap_or_default();
+        let path = p
+            .env()
+            .iter()
+            .flatten()
+            .find_map(|e| e.strip_prefix("PATH="))
+            .unwrap_or_default()
+            .to_string();
+        (args, path)
+    }
+}
 
 impl Executor for ShimExecutor {
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
         crate::sys::reset_signals_for_exec();
-        DefaultExecutor {}.exec(spec)
+        let (args, path) = Self::args_and_path(spec);
+        let Some(name) = args.first() else { return Err(ExecutorError::InvalidArg) };
+        let file = look_path(name, &path).map_err(ExecutorError::Other)?;
+        let cargs: Vec<std::ffi::CString> =
+            args.iter().map(|a| std::ffi::CString::new(a.as_bytes())).collect::<Result<_, _>>().map_err(|_| ExecutorError::InvalidArg)?;
+        let cfile = std::ffi::CString::new(file.as_os_str().as_encoded_bytes()).map_err(|_| ExecutorError::InvalidArg)?;
+        // The environment is already the container's (libcontainer's setup_envs).
+        let err = nix::unistd::execv(&cfile, &cargs).unwrap_err();
+        let msg = format!("exec {}: {}\n", file.display(), go_errno(&std::io::Error::from(err)));
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), msg.as_bytes());
+        std::process::exit(1)
     }
 
     fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
-        DefaultExecutor {}.validate(spec)
+        let (args, path) = Self::args_and_path(spec);
+        let name = args.first().ok_or_else(|| ExecutorValidationError::ArgValidationError("no command specified".into()))?;
+        look_path(name, &path).map(|_| ()).map_err(ExecutorValidationError::ArgValidationError)
     }
 }
 
@@ -180,6 +273,22 @@ impl Libcontainer {
         Ok(b)
     }
 
+    /// Runs a libcontainer build step that writes the container's `oomScoreAdj` into the
+    /// *calling* process (`/proc/self/oom_score_adj`, inherited by the clones), then puts
+    /// the shim's own value back: runc sets it in its init only, and a shim that took a
+    /// container's `--oom-score-adj 1000` would be the OOM killer's first victim.
+    fn keeping_oom_score<T>(f: impl FnOnce() -> T) -> T {
+        const PATH: &str = "/proc/self/oom_score_adj";
+        let saved = std::fs::read_to_string(PATH).ok();
+        let r = f();
+        if let Some(v) = saved {
+            if std::fs::read_to_string(PATH).ok().as_deref() != Some(v.as_str()) {
+                let _ = std::fs::write(PATH, v.trim());
+            }
+        }
+        r
+    }
+
     fn load(&self, id: &str) -> Result<Container, RuntimeError> {
         Container::load(self.root.join(id)).map_err(lc_err)
     }
@@ -187,13 +296,8 @@ impl Libcontainer {
 
 impl Runtime for Libcontainer {
     fn create(&mut self, id: &str, bundle: &Path, io: ProcessIo) -> Result<i32, RuntimeError> {
-        let c = self
-            .builder(id, io)?
-            .as_init(bundle)
-            .with_systemd(false)
-            .with_detach(true)
-            .build()
-            .map_err(lc_err)?;
+        let b = self.builder(id, io)?.as_init(bundle).with_systemd(false).with_detach(true);
+        let c = Self::keeping_oom_score(|| b.build()).map_err(lc_err)?;
         c.pid()
             .map(|p| p.as_raw())
             .ok_or_else(|| RuntimeError::Libcontainer("container has no init pid".into()))
@@ -226,13 +330,8 @@ impl Runtime for Libcontainer {
     }
 
     fn exec(&mut self, id: &str, process_json: &Path, io: ProcessIo) -> Result<i32, RuntimeError> {
-        self.builder(id, io)?
-            .as_tenant()
-            .with_process(Some(process_json))
-            .with_detach(true)
-            .build()
-            .map(|p| p.as_raw())
-            .map_err(lc_err)
+        let b = self.builder(id, io)?.as_tenant().with_process(Some(process_json)).with_detach(true);
+        Self::keeping_oom_score(|| b.build()).map(|p| p.as_raw()).map_err(lc_err)
     }
 }
 

@@ -85,29 +85,34 @@ impl Client {
         Ok(self.reader.get_mut().set_read_timeout(t)?)
     }
 
+    /// Reads the next frame of a stream: `(kind, payload)`, or `None` at end of stream.
+    pub fn read_frame(&mut self) -> Result<Option<(u8, Vec<u8>)>, ClientError> {
+        let mut header = [0u8; 8];
+        match self.reader.read_exact(&mut header) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let mut payload = vec![0u8; len];
+        self.reader.read_exact(&mut payload)?;
+        Ok(Some((header[0], payload)))
+    }
+
     /// Reads frames until the exit frame or end of stream.
     pub fn read_stream(&mut self) -> Result<StreamOutput, ClientError> {
         let mut out = StreamOutput::default();
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 8192];
-        loop {
-            while let Some((kind, payload, used)) = proto::decode_frame(&buf) {
-                match kind {
-                    proto::FRAME_STDOUT => out.stdout.extend_from_slice(payload),
-                    proto::FRAME_STDERR => out.stderr.extend_from_slice(payload),
-                    proto::FRAME_EXIT => {
-                        out.exit_code = proto::exit_code(payload);
-                        return Ok(out);
-                    }
-                    _ => {}
+        while let Some((kind, payload)) = self.read_frame()? {
+            match kind {
+                proto::FRAME_STDOUT => out.stdout.extend_from_slice(&payload),
+                proto::FRAME_STDERR => out.stderr.extend_from_slice(&payload),
+                proto::FRAME_EXIT => {
+                    out.exit_code = proto::exit_code(&payload);
+                    break;
                 }
-                buf.drain(..used);
+                _ => {}
             }
-            let n = self.reader.read(&mut chunk)?;
-            if n == 0 {
-                return Ok(out);
-            }
-            buf.extend_from_slice(&chunk[..n]);
         }
+        Ok(out)
     }
 }

@@ -77,6 +77,15 @@ pub struct ShimArgs {
 }
 
 impl ShimArgs {
+    /// Makes the paths absolute (against the current directory), so the shim can work
+    /// from `/`.
+    pub fn absolute(mut self) -> Result<Self, ShimError> {
+        for p in [&mut self.bundle, &mut self.state, &mut self.log] {
+            *p = std::path::absolute(&*p).map_err(io_err("invalid path"))?;
+        }
+        Ok(self)
+    }
+
     /// Parses the arguments after `shim`.
     pub fn parse(args: &[String]) -> Result<Self, ShimError> {
         let mut id = None;
@@ -117,13 +126,17 @@ impl ShimArgs {
 /// Entry point of `berth shim …` (`args` without the leading `shim`); returns the exit
 /// status. Must run before any other thread exists.
 pub fn main(args: &[String]) -> i32 {
-    let parsed = match ShimArgs::parse(args) {
+    let parsed = match ShimArgs::parse(args).and_then(ShimArgs::absolute) {
         Ok(a) => a,
         Err(e) => {
-            ready_line(&Ready { pid: None, error: Some(e.to_string()) });
+            ready_line(&Ready { error: Some(e.to_string()), ..Default::default() });
             return 2;
         }
     };
+    // Hold no directory of the daemon's busy, and keep libcontainer working: it saves and
+    // restores the cwd around its console and notify sockets (`current_dir().unwrap()`
+    // panics when the cwd was deleted).
+    let _ = nix::unistd::chdir("/");
     // CVE-2019-5736: never let container processes see the host binary writable through
     // /proc/<pid>/exe (see sys::reexec_readonly for the choice and its cost).
     if !sys::exe_is_readonly() && std::env::var_os("BERTH_SHIM_NO_SEAL").is_none() {
@@ -139,7 +152,7 @@ pub fn main(args: &[String]) -> i32 {
         Ok(sys::Forked::Parent(_)) => return 0,
         Ok(sys::Forked::Child) => {}
         Err(e) => {
-            ready_line(&Ready { pid: None, error: Some(e.to_string()) });
+            ready_line(&Ready { error: Some(e.to_string()), ..Default::default() });
             return 1;
         }
     }
@@ -147,7 +160,7 @@ pub fn main(args: &[String]) -> i32 {
     match Shim::create(parsed) {
         Ok(mut shim) => {
             let pid = shim.init.pid;
-            ready_line(&Ready { pid: Some(pid), error: None });
+            ready_line(&Ready { pid: Some(pid), ..Default::default() });
             // The pipe to the daemon is done; the daemon may be gone later.
             if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
                 let _ = nix::unistd::dup2(null.as_raw_fd(), 0);
@@ -160,7 +173,13 @@ pub fn main(args: &[String]) -> i32 {
             0
         }
         Err(e) => {
-            ready_line(&Ready { pid: None, error: Some(e.to_string()) });
+            let error = e.to_string();
+            // dockerd records 127/126 as the container's exit code for these.
+            let exit_code = match e {
+                ShimError::Runtime(_) => runtime::start_error_exit_code(&error),
+                _ => None,
+            };
+            ready_line(&Ready { pid: None, error: Some(error), exit_code });
             1
         }
     }

@@ -152,6 +152,11 @@ pub struct Ready {
     /// Why creation failed (dockerd-style wording).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// With `error`: the exit code dockerd records for it, 127 when the command was not
+    /// found, 126 when it cannot be executed (see
+    /// [`crate::runtime::start_error_exit_code`]); absent for other failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
 }
 
 /// `<state>/exit.json`, written atomically when init exits.
