@@ -432,7 +432,19 @@ impl Engine {
                 let _ = std::fs::remove_dir_all(&state);
                 let _ = berth_image::rootfs::unmount(&dir);
                 self.container_event(&rec, "die", &[("exitCode", code.to_string())]);
-                return Err(e);
+                // dockerd removes an AutoRemove container whose start failed, and reports
+                // a missing or non-executable command as the caller's fault (400).
+                // The removal waits for this start's op lock, so it runs after it.
+                if rec.host_config.auto_remove {
+                    let engine = self.clone();
+                    let id = rec.id.clone();
+                    tokio::spawn(async move { engine.remove(&id, true, true).await });
+                }
+                return Err(if code == 126 || code == 127 {
+                    EngineError::Invalid(msg)
+                } else {
+                    e
+                });
             }
         };
         crate::attach::connect_pending(self, c).await;

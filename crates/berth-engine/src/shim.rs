@@ -99,8 +99,13 @@ pub fn socket_path(state: &Path) -> PathBuf {
 /// Opens a connection and sends one request; returns the reply and the connection
 /// (which, for `attach` and `exec`, continues as a framed stream).
 pub async fn open(state: &Path, request: &Value) -> Result<(Value, BufReader<UnixStream>)> {
-    let stream = UnixStream::connect(socket_path(state))
-        .await
+    // Socket paths may exceed sun_path's 108 bytes (deep exec roots + 64-char ids):
+    // the runtime's connect goes through /proc/self/fd. A unix connect does not block.
+    let stream = berth_runtime::shim::client::connect_unix(&socket_path(state))
+        .and_then(|s| {
+            s.set_nonblocking(true)?;
+            UnixStream::from_std(s)
+        })
         .map_err(|e| EngineError::system("cannot reach the container's shim", e))?;
     let mut stream = BufReader::new(stream);
     let mut line = serde_json::to_vec(request).map_err(|e| EngineError::system("encode", e))?;

@@ -24,7 +24,18 @@ pub enum InitError {
 fn forwarded(s: Signal) -> bool {
     !matches!(
         s,
-        Signal::SIGCHLD | Signal::SIGSEGV | Signal::SIGBUS | Signal::SIGFPE | Signal::SIGILL | Signal::SIGTRAP | Signal::SIGSYS | Signal::SIGKILL | Signal::SIGSTOP | Signal::SIGTTIN | Signal::SIGTTOU | Signal::SIGTSTP
+        Signal::SIGCHLD
+            | Signal::SIGSEGV
+            | Signal::SIGBUS
+            | Signal::SIGFPE
+            | Signal::SIGILL
+            | Signal::SIGTRAP
+            | Signal::SIGSYS
+            | Signal::SIGKILL
+            | Signal::SIGSTOP
+            | Signal::SIGTTIN
+            | Signal::SIGTTOU
+            | Signal::SIGTSTP
     )
 }
 

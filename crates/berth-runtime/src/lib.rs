@@ -9,6 +9,7 @@ pub mod init;
 pub mod runtime;
 pub mod seccomp;
 pub mod shim;
+mod sockpath;
 pub mod spec;
 pub mod sys;
 pub mod user;

@@ -88,8 +88,13 @@ pub trait Runtime {
 /// Opens a runtime of `kind` whose state lives under `root`.
 pub fn open(kind: RuntimeKind, root: &Path) -> Box<dyn Runtime> {
     match kind {
-        RuntimeKind::Libcontainer => Box::new(Libcontainer { root: root.to_path_buf() }),
-        RuntimeKind::Runc => Box::new(Runc { root: root.to_path_buf(), binary: "runc".into() }),
+        RuntimeKind::Libcontainer => Box::new(Libcontainer {
+            root: root.to_path_buf(),
+        }),
+        RuntimeKind::Runc => Box::new(Runc {
+            root: root.to_path_buf(),
+            binary: "runc".into(),
+        }),
     }
 }
 
@@ -109,7 +114,9 @@ pub fn docker_exec_error(msg: &str) -> String {
             return format!("unable to start container process: exec: \"{name}\": {NOT_FOUND}");
         }
         if rest.contains("permission") {
-            return format!("unable to start container process: exec: \"{name}\": permission denied");
+            return format!(
+                "unable to start container process: exec: \"{name}\": permission denied"
+            );
         }
     }
     msg.to_string()
@@ -119,7 +126,11 @@ pub fn docker_exec_error(msg: &str) -> String {
 /// not be started, from the runtime's message (moby `translateContainerdStartErr`): 127
 /// when the command does not exist, 126 when it is not executable; `None` otherwise.
 pub fn start_error_exit_code(msg: &str) -> Option<i32> {
-    let not_found = ["executable file not found", "no such file or directory", "system cannot find the file specified"];
+    let not_found = [
+        "executable file not found",
+        "no such file or directory",
+        "system cannot find the file specified",
+    ];
     if not_found.iter().any(|s| msg.contains(s)) {
         return Some(127);
     }
@@ -136,7 +147,9 @@ fn go_errno(e: &std::io::Error) -> String {
         Some(n) => {
             let d = nix::errno::Errno::from_raw(n).desc();
             let mut c = d.chars();
-            c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_lowercase().chain(c).collect())
+                .unwrap_or_default()
         }
         None => e.to_string(),
     }
@@ -164,7 +177,9 @@ pub fn look_path(name: &str, path: &str) -> Result<std::path::PathBuf, String> {
     if name.contains('/') {
         return match check(Path::new(name)) {
             Ok(()) => Ok(name.into()),
-            Err(e) if e.raw_os_error() == Some(libc::EACCES) => Err(format!("exec: {name:?}: permission denied")),
+            Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
+                Err(format!("exec: {name:?}: permission denied"))
+            }
             Err(e) => Err(format!("exec: {name:?}: stat {name}: {}", go_errno(&e))),
         };
     }
@@ -175,7 +190,9 @@ pub fn look_path(name: &str, path: &str) -> Result<std::path::PathBuf, String> {
             return Ok(candidate);
         }
     }
-    Err(format!("exec: {name:?}: executable file not found in $PATH"))
+    Err(format!(
+        "exec: {name:?}: executable file not found in $PATH"
+    ))
 }
 
 /// libcontainer's default executor with runc's checks and behaviour around it: the
@@ -189,7 +206,9 @@ struct ShimExecutor;
 
 impl ShimExecutor {
     fn args_and_path(spec: &Spec) -> (Vec<String>, String) {
-        let Some(p) = spec.process().as_ref() else { return (Vec::new(), String::new()) };
+        let Some(p) = spec.process().as_ref() else {
+            return (Vec::new(), String::new());
+        };
         let args = p.args().clone().unwrap_or_default();
         let path = p
             .env()
@@ -206,22 +225,36 @@ impl Executor for ShimExecutor {
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
         crate::sys::reset_signals_for_exec();
         let (args, path) = Self::args_and_path(spec);
-        let Some(name) = args.first() else { return Err(ExecutorError::InvalidArg) };
+        let Some(name) = args.first() else {
+            return Err(ExecutorError::InvalidArg);
+        };
         let file = look_path(name, &path).map_err(ExecutorError::Other)?;
-        let cargs: Vec<std::ffi::CString> =
-            args.iter().map(|a| std::ffi::CString::new(a.as_bytes())).collect::<Result<_, _>>().map_err(|_| ExecutorError::InvalidArg)?;
-        let cfile = std::ffi::CString::new(file.as_os_str().as_encoded_bytes()).map_err(|_| ExecutorError::InvalidArg)?;
+        let cargs: Vec<std::ffi::CString> = args
+            .iter()
+            .map(|a| std::ffi::CString::new(a.as_bytes()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| ExecutorError::InvalidArg)?;
+        let cfile = std::ffi::CString::new(file.as_os_str().as_encoded_bytes())
+            .map_err(|_| ExecutorError::InvalidArg)?;
         // The environment is already the container's (libcontainer's setup_envs).
         let err = nix::unistd::execv(&cfile, &cargs).unwrap_err();
-        let msg = format!("exec {}: {}\n", file.display(), go_errno(&std::io::Error::from(err)));
+        let msg = format!(
+            "exec {}: {}\n",
+            file.display(),
+            go_errno(&std::io::Error::from(err))
+        );
         let _ = std::io::Write::write_all(&mut std::io::stderr(), msg.as_bytes());
         std::process::exit(1)
     }
 
     fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
         let (args, path) = Self::args_and_path(spec);
-        let name = args.first().ok_or_else(|| ExecutorValidationError::ArgValidationError("no command specified".into()))?;
-        look_path(name, &path).map(|_| ()).map_err(ExecutorValidationError::ArgValidationError)
+        let name = args.first().ok_or_else(|| {
+            ExecutorValidationError::ArgValidationError("no command specified".into())
+        })?;
+        look_path(name, &path)
+            .map(|_| ())
+            .map_err(ExecutorValidationError::ArgValidationError)
     }
 }
 
@@ -257,12 +290,19 @@ impl Libcontainer {
             .map_err(lc_err)?
             .with_executor(ShimExecutor)
             .with_console_socket(io.console_socket.as_deref());
-        let null = || std::fs::File::options().read(true).write(true).open("/dev/null");
+        let null = || {
+            std::fs::File::options()
+                .read(true)
+                .write(true)
+                .open("/dev/null")
+        };
         if io.console_socket.is_none() {
             let or_null = |fd: Option<OwnedFd>| -> Result<OwnedFd, RuntimeError> {
                 match fd {
                     Some(fd) => Ok(fd),
-                    None => null().map(OwnedFd::from).map_err(|e| RuntimeError::Libcontainer(e.to_string())),
+                    None => null()
+                        .map(OwnedFd::from)
+                        .map_err(|e| RuntimeError::Libcontainer(e.to_string())),
                 }
             };
             b = b
@@ -296,7 +336,11 @@ impl Libcontainer {
 
 impl Runtime for Libcontainer {
     fn create(&mut self, id: &str, bundle: &Path, io: ProcessIo) -> Result<i32, RuntimeError> {
-        let b = self.builder(id, io)?.as_init(bundle).with_systemd(false).with_detach(true);
+        let b = self
+            .builder(id, io)?
+            .as_init(bundle)
+            .with_systemd(false)
+            .with_detach(true);
         let c = Self::keeping_oom_score(|| b.build()).map_err(lc_err)?;
         c.pid()
             .map(|p| p.as_raw())
@@ -308,7 +352,8 @@ impl Runtime for Libcontainer {
     }
 
     fn kill(&mut self, id: &str, signal: i32, all: bool) -> Result<(), RuntimeError> {
-        let sig = libcontainer::signal::Signal::try_from(signal).map_err(|_| RuntimeError::Signal(signal))?;
+        let sig = libcontainer::signal::Signal::try_from(signal)
+            .map_err(|_| RuntimeError::Signal(signal))?;
         self.load(id)?.kill(sig, all).map_err(lc_err)
     }
 
@@ -330,8 +375,14 @@ impl Runtime for Libcontainer {
     }
 
     fn exec(&mut self, id: &str, process_json: &Path, io: ProcessIo) -> Result<i32, RuntimeError> {
-        let b = self.builder(id, io)?.as_tenant().with_process(Some(process_json)).with_detach(true);
-        Self::keeping_oom_score(|| b.build()).map(|p| p.as_raw()).map_err(lc_err)
+        let b = self
+            .builder(id, io)?
+            .as_tenant()
+            .with_process(Some(process_json))
+            .with_detach(true);
+        Self::keeping_oom_score(|| b.build())
+            .map(|p| p.as_raw())
+            .map_err(lc_err)
     }
 }
 
@@ -383,8 +434,14 @@ impl Runc {
             return Ok(());
         }
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        let fallback = if stderr.is_empty() { format!("runc {what} failed") } else { stderr };
-        Err(RuntimeError::Runc(docker_exec_error(&self.last_error(&fallback))))
+        let fallback = if stderr.is_empty() {
+            format!("runc {what} failed")
+        } else {
+            stderr
+        };
+        Err(RuntimeError::Runc(docker_exec_error(
+            &self.last_error(&fallback),
+        )))
     }
 
     /// Runs create/exec with the process's stdio as runc's own (runc passes it on).
@@ -396,13 +453,29 @@ impl Runc {
         what: &str,
         id: &str,
     ) -> Result<i32, RuntimeError> {
-        if let Some(s) = &io.console_socket {
-            cmd.arg("--console-socket").arg(s);
-        }
-        cmd.arg("--pid-file").arg(pid_file).arg(id);
+        let ProcessIo {
+            stdin,
+            stdout,
+            stderr,
+            console_socket,
+        } = io;
         let stdio = |fd: Option<OwnedFd>| fd.map(StdStdio::from).unwrap_or_else(StdStdio::null);
-        cmd.stdin(stdio(io.stdin)).stdout(stdio(io.stdout)).stderr(stdio(io.stderr));
-        let status = cmd.status().map_err(RuntimeError::Spawn)?;
+        cmd.stdin(stdio(stdin))
+            .stdout(stdio(stdout))
+            .stderr(stdio(stderr));
+        let mut run = |console: Option<&Path>| {
+            if let Some(p) = console {
+                cmd.arg("--console-socket").arg(p);
+            }
+            cmd.arg("--pid-file").arg(pid_file).arg(id).status()
+        };
+        let status = match console_socket.as_deref() {
+            // runc connects to the path it is given (from the bundle dir, its cwd), so a
+            // long one goes through a short /proc path, valid while runc runs.
+            Some(s) => crate::sockpath::with_short_path(s, |p| run(Some(p))),
+            None => run(None),
+        }
+        .map_err(RuntimeError::Spawn)?;
         if !status.success() {
             let msg = self.last_error(&format!("runc {what} failed"));
             return Err(RuntimeError::Runc(docker_exec_error(&msg)));
@@ -467,8 +540,95 @@ impl Runtime for Runc {
 
     fn exec(&mut self, id: &str, process_json: &Path, io: ProcessIo) -> Result<i32, RuntimeError> {
         let mut cmd = self.command();
-        cmd.arg("exec").arg("--detach").arg("--process").arg(process_json);
+        cmd.arg("exec")
+            .arg("--detach")
+            .arg("--process")
+            .arg(process_json);
         let pid_file = process_json.with_extension("pid");
         self.run_with_io(cmd, io, &pid_file, "exec", id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn exit_codes_like_dockerd() {
+        let code = |m: &str| start_error_exit_code(m);
+        assert_eq!(
+            code(
+                r#"unable to start container process: exec: "x": executable file not found in $PATH"#
+            ),
+            Some(127)
+        );
+        assert_eq!(
+            code(r#"exec: "/x": stat /x: no such file or directory"#),
+            Some(127)
+        );
+        assert_eq!(code(r#"exec: "/etc": permission denied"#), Some(126));
+        assert_eq!(code("cgroup: No such file or directory (os error 2)"), None);
+        assert_eq!(code("something else"), None);
+    }
+
+    #[test]
+    fn runtime_messages_become_dockerds() {
+        assert_eq!(
+            docker_exec_error(
+                r#"runc create failed: unable to start container process: exec: "x": executable file not found in $PATH"#
+            ),
+            r#"unable to start container process: exec: "x": executable file not found in $PATH"#
+        );
+        assert_eq!(
+            docker_exec_error("failed to create container: executable 'x' not found in $PATH"),
+            r#"unable to start container process: exec: "x": executable file not found in $PATH"#
+        );
+        assert_eq!(docker_exec_error("other"), "other");
+    }
+
+    #[test]
+    fn look_path_like_go() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a"), d.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let mk = |p: &Path, mode: u32| {
+            std::fs::write(p, "").unwrap();
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        // Not executable in a/, owner-executable in b/: the search goes on to b/.
+        mk(&a.join("tool"), 0o644);
+        mk(&b.join("tool"), 0o700);
+        std::fs::create_dir(a.join("dir")).unwrap();
+        let path = format!("{}:{}", a.display(), b.display());
+        assert_eq!(look_path("tool", &path).unwrap(), b.join("tool"));
+        assert_eq!(
+            look_path("dir", &path).unwrap_err(),
+            r#"exec: "dir": executable file not found in $PATH"#
+        );
+        assert_eq!(
+            look_path("nope", &path).unwrap_err(),
+            r#"exec: "nope": executable file not found in $PATH"#
+        );
+        let abs = a.join("tool").display().to_string();
+        assert_eq!(
+            look_path(&abs, "").unwrap_err(),
+            format!("exec: {abs:?}: permission denied")
+        );
+        let dir = a.join("dir").display().to_string();
+        assert_eq!(
+            look_path(&dir, "").unwrap_err(),
+            format!("exec: {dir:?}: permission denied")
+        );
+        let missing = a.join("missing").display().to_string();
+        assert_eq!(
+            look_path(&missing, "").unwrap_err(),
+            format!("exec: {missing:?}: stat {missing}: no such file or directory")
+        );
+        let through_file = format!("{abs}/x");
+        assert!(look_path(&through_file, "")
+            .unwrap_err()
+            .ends_with(": not a directory"));
     }
 }

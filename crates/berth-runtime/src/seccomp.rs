@@ -80,7 +80,9 @@ struct Filter {
 }
 
 /// Go's encoding/json reads `null` as an empty slice; serde's `default` only covers absence.
-fn null_vec<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+fn null_vec<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
@@ -104,7 +106,11 @@ fn parse_kernel(v: &str) -> Result<(u32, u32), SeccompError> {
     let major = it.next().and_then(|s| s.parse().ok());
     let minor = it
         .next()
-        .map(|s| s.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .map(|s| {
+            s.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
         .and_then(|s| s.parse().ok());
     match (major, minor) {
         (Some(a), Some(b)) => Ok((a, b)),
@@ -122,7 +128,11 @@ pub fn host_kernel() -> (u32, u32) {
 
 /// Converts a docker seccomp profile to the OCI form for a container with capabilities
 /// `caps` (`CAP_…` names) on a host running kernel `kernel`.
-pub fn convert(profile: &str, caps: &[String], kernel: (u32, u32)) -> Result<LinuxSeccomp, SeccompError> {
+pub fn convert(
+    profile: &str,
+    caps: &[String],
+    kernel: (u32, u32),
+) -> Result<LinuxSeccomp, SeccompError> {
     let p: Profile = serde_json::from_str(profile).map_err(SeccompError::Decode)?;
     let (goarch, scmp_arch) = native_arch();
     // moby: an explicit `architectures` list wins; otherwise the archMap entry for the
@@ -208,7 +218,12 @@ mod tests {
 
     #[test]
     fn default_profile_for_default_caps() {
-        let s = convert(DEFAULT_PROFILE, &caps(&["CAP_CHOWN", "CAP_SYS_CHROOT"]), (6, 1)).unwrap();
+        let s = convert(
+            DEFAULT_PROFILE,
+            &caps(&["CAP_CHOWN", "CAP_SYS_CHROOT"]),
+            (6, 1),
+        )
+        .unwrap();
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["defaultAction"], "SCMP_ACT_ERRNO");
         assert_eq!(v["defaultErrnoRet"], 1);
@@ -221,12 +236,22 @@ mod tests {
             assert!(n.iter().any(|x| x == allowed), "{allowed} missing");
         }
         // CAP_SYS_ADMIN-only syscalls stay out; s390/arm-only ones too.
-        for denied in ["mount", "umount2", "setns", "s390_pci_mmio_read", "arm_fadvise64_64", "ptrace_not"] {
+        for denied in [
+            "mount",
+            "umount2",
+            "setns",
+            "s390_pci_mmio_read",
+            "arm_fadvise64_64",
+            "ptrace_not",
+        ] {
             assert!(!n.iter().any(|x| x == denied), "{denied} present");
         }
         // clone gets the masked-flags rule (excludes CAP_SYS_ADMIN) and clone3 → ENOSYS.
         let rules = v["syscalls"].as_array().unwrap();
-        let clone = rules.iter().find(|r| r["names"] == json!(["clone"])).unwrap();
+        let clone = rules
+            .iter()
+            .find(|r| r["names"] == json!(["clone"]))
+            .unwrap();
         assert_eq!(clone["args"][0]["op"], "SCMP_CMP_MASKED_EQ");
         let clone3 = rules
             .iter()
@@ -241,7 +266,9 @@ mod tests {
         let v = serde_json::to_value(&s).unwrap();
         let rules = v["syscalls"].as_array().unwrap();
         assert!(names(&s).iter().any(|x| x == "mount"));
-        assert!(!rules.iter().any(|r| r["names"] == json!(["clone"]) && r.get("args").is_some()));
+        assert!(!rules
+            .iter()
+            .any(|r| r["names"] == json!(["clone"]) && r.get("args").is_some()));
         assert!(!rules.iter().any(|r| r["action"] == "SCMP_ACT_ERRNO"));
     }
 

@@ -80,7 +80,12 @@ impl Mount {
         if readonly {
             options.push("ro".into());
         }
-        Mount { destination: destination.to_string(), kind: "bind".into(), source, options }
+        Mount {
+            destination: destination.to_string(),
+            kind: "bind".into(),
+            source,
+            options,
+        }
     }
 
     /// A `--tmpfs DEST[:OPTS]` mount: docker's defaults `noexec,nosuid,nodev`, overridden by
@@ -89,7 +94,10 @@ impl Mount {
         let mut opts: Vec<String> = vec!["noexec".into(), "nosuid".into(), "nodev".into()];
         for o in options.split(',').filter(|o| !o.is_empty()) {
             let base = o.split('=').next().unwrap_or(o);
-            let opposite = base.strip_prefix("no").map(str::to_string).unwrap_or(format!("no{base}"));
+            let opposite = base
+                .strip_prefix("no")
+                .map(str::to_string)
+                .unwrap_or(format!("no{base}"));
             opts.retain(|x| {
                 let xb = x.split('=').next().unwrap_or(x);
                 xb != base && xb != opposite
@@ -199,7 +207,8 @@ impl HostInfo {
         HostInfo {
             kernel: seccomp::host_kernel(),
             cgroup_v2,
-            swap_limit: cgroup_v2 || Path::new("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists(),
+            swap_limit: cgroup_v2
+                || Path::new("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists(),
         }
     }
 }
@@ -284,8 +293,13 @@ pub const DEFAULT_MASKED_PATHS: [&str; 12] = [
 ];
 
 /// moby `DefaultLinuxSpec().Linux.ReadonlyPaths`.
-pub const DEFAULT_READONLY_PATHS: [&str; 5] =
-    ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+pub const DEFAULT_READONLY_PATHS: [&str; 5] = [
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
 
 /// PATH that moby puts in a container without one.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -305,7 +319,11 @@ fn normalize_cap(c: &str) -> String {
 
 /// moby `caps.TweakCapabilities`: the default set, plus `add`, minus `drop`; `ALL` in
 /// either list means every capability; privileged means all.
-pub fn capabilities(add: &[String], drop: &[String], privileged: bool) -> Result<Vec<String>, SpecError> {
+pub fn capabilities(
+    add: &[String],
+    drop: &[String],
+    privileged: bool,
+) -> Result<Vec<String>, SpecError> {
     let all: Vec<String> = ALL_CAPS.iter().map(|s| s.to_string()).collect();
     if privileged {
         return Ok(all);
@@ -393,7 +411,11 @@ fn security_opts(opts: &[String]) -> Result<SecurityOpts, SpecError> {
 }
 
 fn default_mounts(input: &SpecInput) -> Vec<Value> {
-    let shm = if input.shm_size > 0 { input.shm_size } else { 64 << 20 };
+    let shm = if input.shm_size > 0 {
+        input.shm_size
+    } else {
+        64 << 20
+    };
     let sys_ro = if input.privileged { "rw" } else { "ro" };
     vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]}),
@@ -466,8 +488,11 @@ pub fn build_with(input: &SpecInput, host: &HostInfo) -> Result<Spec, SpecError>
     // Mounts: defaults, minus those a user mount replaces, then user mounts sorted by
     // depth (moby `sortMounts`) so parents are mounted before children.
     let mut mounts = default_mounts(input);
-    mounts.retain(|m| !user_mounts.iter().any(|u| Some(u.destination.as_str()) == m["destination"].as_str()));
-    let mut user_mounts = user_mounts;
+    mounts.retain(|m| {
+        !user_mounts
+            .iter()
+            .any(|u| Some(u.destination.as_str()) == m["destination"].as_str())
+    });
     user_mounts.sort_by_key(|m| Path::new(&m.destination).components().count());
     for m in &user_mounts {
         mounts.push(json!({
@@ -488,7 +513,11 @@ pub fn build_with(input: &SpecInput, host: &HostInfo) -> Result<Spec, SpecError>
         }
         Network::Path(p) => namespaces.push(json!({"type": "network", "path": p})),
     }
-    namespaces.extend([json!({"type": "uts"}), json!({"type": "pid"}), json!({"type": "ipc"})]);
+    namespaces.extend([
+        json!({"type": "uts"}),
+        json!({"type": "pid"}),
+        json!({"type": "ipc"}),
+    ]);
     // dockerd's default cgroupns mode is "private" on cgroup v2 and "host" on v1.
     if host.cgroup_v2 {
         namespaces.push(json!({"type": "cgroup"}));
@@ -534,7 +563,10 @@ pub fn build_with(input: &SpecInput, host: &HostInfo) -> Result<Spec, SpecError>
     if input.nano_cpus > 0 {
         // moby: period fixed at 100ms, quota = NanoCPUs × period / 1e9.
         cpu.insert("period".into(), 100_000u64.into());
-        cpu.insert("quota".into(), (input.nano_cpus * 100_000 / 1_000_000_000).into());
+        cpu.insert(
+            "quota".into(),
+            (input.nano_cpus * 100_000 / 1_000_000_000).into(),
+        );
     } else {
         if input.cpu_period > 0 {
             cpu.insert("period".into(), input.cpu_period.into());
@@ -565,7 +597,10 @@ pub fn build_with(input: &SpecInput, host: &HostInfo) -> Result<Spec, SpecError>
     let readonly: Vec<String> = match (&input.readonly_paths, confined_paths) {
         (_, false) => Vec::new(),
         (Some(p), true) => p.clone(),
-        (None, true) => DEFAULT_READONLY_PATHS.iter().map(|s| s.to_string()).collect(),
+        (None, true) => DEFAULT_READONLY_PATHS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     };
 
     let mut linux = json!({
@@ -608,7 +643,11 @@ pub fn build_with(input: &SpecInput, host: &HostInfo) -> Result<Spec, SpecError>
 mod tests {
     use super::*;
 
-    const HOST: HostInfo = HostInfo { kernel: (6, 1), cgroup_v2: false, swap_limit: true };
+    const HOST: HostInfo = HostInfo {
+        kernel: (6, 1),
+        cgroup_v2: false,
+        swap_limit: true,
+    };
 
     fn input() -> SpecInput {
         SpecInput {
@@ -641,7 +680,8 @@ mod tests {
         got.sort();
         assert_eq!(got, want);
         let set = |k: &str| {
-            let mut c: Vec<String> = serde_json::from_value(v["process"]["capabilities"][k].clone()).unwrap();
+            let mut c: Vec<String> =
+                serde_json::from_value(v["process"]["capabilities"][k].clone()).unwrap();
             c.sort();
             c
         };
@@ -650,16 +690,50 @@ mod tests {
         assert!(v["process"]["capabilities"].get("inheritable").is_none());
         assert!(v["process"].get("noNewPrivileges").is_none());
         assert_eq!(v["linux"]["cgroupsPath"], "/berth/abc");
-        let ns: Vec<&str> = v["linux"]["namespaces"].as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap()).collect();
+        let ns: Vec<&str> = v["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap())
+            .collect();
         assert_eq!(ns, ["mount", "network", "uts", "pid", "ipc"]);
         assert_eq!(v["linux"]["maskedPaths"].as_array().unwrap().len(), 12);
         assert_eq!(v["linux"]["readonlyPaths"][3], "/proc/sys");
-        let dests: Vec<&str> = v["mounts"].as_array().unwrap().iter().map(|m| m["destination"].as_str().unwrap()).collect();
-        assert_eq!(dests, ["/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm"]);
-        assert_eq!(v["mounts"][2]["options"], json!(["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]));
+        let dests: Vec<&str> = v["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["destination"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            dests,
+            [
+                "/proc",
+                "/dev",
+                "/dev/pts",
+                "/sys",
+                "/sys/fs/cgroup",
+                "/dev/mqueue",
+                "/dev/shm"
+            ]
+        );
+        assert_eq!(
+            v["mounts"][2]["options"],
+            json!([
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+                "gid=5"
+            ])
+        );
         assert_eq!(v["mounts"][6]["options"][4], "size=67108864");
         assert_eq!(v["mounts"][3]["options"][3], "ro");
-        assert_eq!(v["linux"]["resources"]["devices"][0], json!({"allow": false, "access": "rwm"}));
+        assert_eq!(
+            v["linux"]["resources"]["devices"][0],
+            json!({"allow": false, "access": "rwm"})
+        );
         assert_eq!(v["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");
         assert_eq!(v["process"]["rlimits"], json!([]));
         assert!(v["linux"]["resources"].get("memory").is_none());
@@ -688,7 +762,17 @@ mod tests {
         let v = to_json(&i);
         assert_eq!(v["linux"]["resources"]["memory"]["swap"], -1);
         assert!(v["linux"]["resources"].get("pids").is_none());
-        let v = serde_json::to_value(build_with(&i, &HostInfo { swap_limit: false, ..HOST }).unwrap()).unwrap();
+        let v = serde_json::to_value(
+            build_with(
+                &i,
+                &HostInfo {
+                    swap_limit: false,
+                    ..HOST
+                },
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert!(v["linux"]["resources"]["memory"].get("swap").is_none());
     }
 
@@ -698,18 +782,32 @@ mod tests {
         let c = capabilities(&s(&["net_admin"]), &s(&["CAP_CHOWN", "kill"]), false).unwrap();
         assert!(c.contains(&"CAP_NET_ADMIN".into()));
         assert!(!c.contains(&"CAP_CHOWN".into()) && !c.contains(&"CAP_KILL".into()));
-        assert_eq!(capabilities(&s(&["SYS_ADMIN"]), &s(&["ALL"]), false).unwrap(), ["CAP_SYS_ADMIN"]);
-        assert_eq!(capabilities(&s(&["ALL"]), &s(&["MKNOD"]), false).unwrap().len(), 40);
+        assert_eq!(
+            capabilities(&s(&["SYS_ADMIN"]), &s(&["ALL"]), false).unwrap(),
+            ["CAP_SYS_ADMIN"]
+        );
+        assert_eq!(
+            capabilities(&s(&["ALL"]), &s(&["MKNOD"]), false)
+                .unwrap()
+                .len(),
+            40
+        );
         assert_eq!(capabilities(&[], &[], true).unwrap().len(), 41);
         assert_eq!(
-            capabilities(&s(&["bogus"]), &[], false).unwrap_err().to_string(),
+            capabilities(&s(&["bogus"]), &[], false)
+                .unwrap_err()
+                .to_string(),
             "unknown capability: \"CAP_BOGUS\""
         );
         // Seccomp follows caps: SYS_ADMIN allows mount.
         let mut i = input();
         i.cap_add = s(&["SYS_ADMIN"]);
         let v = to_json(&i);
-        assert!(v["linux"]["seccomp"]["syscalls"].as_array().unwrap().iter().any(|r| r["names"].as_array().unwrap().contains(&json!("mount"))));
+        assert!(v["linux"]["seccomp"]["syscalls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["names"].as_array().unwrap().contains(&json!("mount"))));
     }
 
     #[test]
@@ -720,7 +818,10 @@ mod tests {
         assert!(v["linux"].get("seccomp").is_none());
         assert_eq!(v["linux"]["maskedPaths"], json!([]));
         assert_eq!(v["mounts"][3]["options"][3], "rw");
-        assert_eq!(v["linux"]["resources"]["devices"], json!([{"allow": true, "access": "rwm"}]));
+        assert_eq!(
+            v["linux"]["resources"]["devices"],
+            json!([{"allow": true, "access": "rwm"}])
+        );
         let mut i = input();
         i.security_opt = vec!["no-new-privileges".into(), "seccomp=unconfined".into()];
         let v = to_json(&i);
@@ -738,7 +839,18 @@ mod tests {
         let mut i = input();
         i.network = Network::Host;
         i.init = Some("/usr/bin/berth".into());
-        i.ulimits = vec![Ulimit { name: "nofile".into(), soft: 100, hard: 200 }, Ulimit { name: "nproc".into(), soft: -1, hard: -1 }];
+        i.ulimits = vec![
+            Ulimit {
+                name: "nofile".into(),
+                soft: 100,
+                hard: 200,
+            },
+            Ulimit {
+                name: "nproc".into(),
+                soft: -1,
+                hard: -1,
+            },
+        ];
         i.mounts = vec![
             Mount::bind("/h/x".into(), "/data/sub", true),
             Mount::bind("/h/d".into(), "/data", false),
@@ -746,22 +858,71 @@ mod tests {
         ];
         i.readonly_rootfs = true;
         let v = to_json(&i);
-        let ns: Vec<&str> = v["linux"]["namespaces"].as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap()).collect();
+        let ns: Vec<&str> = v["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap())
+            .collect();
         assert_eq!(ns, ["mount", "uts", "pid", "ipc"]);
-        assert_eq!(v["process"]["args"], json!(["/sbin/docker-init", "--", "sh", "-c", "true"]));
-        assert_eq!(v["process"]["rlimits"], json!([{"type": "RLIMIT_NOFILE", "hard": 200, "soft": 100}, {"type": "RLIMIT_NPROC", "hard": u64::MAX, "soft": u64::MAX}]));
+        assert_eq!(
+            v["process"]["args"],
+            json!(["/sbin/docker-init", "--", "sh", "-c", "true"])
+        );
+        assert_eq!(
+            v["process"]["rlimits"],
+            json!([{"type": "RLIMIT_NOFILE", "hard": 200, "soft": 100}, {"type": "RLIMIT_NPROC", "hard": u64::MAX, "soft": u64::MAX}])
+        );
         assert_eq!(v["root"]["readonly"], true);
-        let dests: Vec<&str> = v["mounts"].as_array().unwrap().iter().map(|m| m["destination"].as_str().unwrap()).collect();
-        assert_eq!(dests, ["/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/dev/mqueue", "/data", "/data/sub", "/dev/shm", "/sbin/docker-init"]);
-        assert_eq!(v["mounts"][8]["options"], json!(["nosuid", "nodev", "size=1m", "exec"]));
-        assert_eq!(v["mounts"][7]["options"], json!(["rbind", "rprivate", "ro"]));
+        let dests: Vec<&str> = v["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["destination"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            dests,
+            [
+                "/proc",
+                "/dev",
+                "/dev/pts",
+                "/sys",
+                "/sys/fs/cgroup",
+                "/dev/mqueue",
+                "/data",
+                "/data/sub",
+                "/dev/shm",
+                "/sbin/docker-init"
+            ]
+        );
+        assert_eq!(
+            v["mounts"][8]["options"],
+            json!(["nosuid", "nodev", "size=1m", "exec"])
+        );
+        assert_eq!(
+            v["mounts"][7]["options"],
+            json!(["rbind", "rprivate", "ro"])
+        );
         i.sysctls.insert("net.ipv4.ip_forward".into(), "1".into());
         assert!(build_with(&i, &HOST).is_err());
         i.network = Network::Path("/run/netns/x".into());
         let v = to_json(&i);
-        assert_eq!(v["linux"]["namespaces"][1], json!({"type": "network", "path": "/run/netns/x"}));
+        assert_eq!(
+            v["linux"]["namespaces"][1],
+            json!({"type": "network", "path": "/run/netns/x"})
+        );
         assert_eq!(v["linux"]["sysctl"]["net.ipv4.ip_forward"], "1");
-        let v = serde_json::to_value(build_with(&i, &HostInfo { cgroup_v2: true, ..HOST }).unwrap()).unwrap();
+        let v = serde_json::to_value(
+            build_with(
+                &i,
+                &HostInfo {
+                    cgroup_v2: true,
+                    ..HOST
+                },
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert_eq!(v["linux"]["namespaces"][5]["type"], "cgroup");
     }
 }

@@ -37,7 +37,12 @@ pub fn fork() -> Result<Forked, SysError> {
 
 /// Sets a terminal's window size (TIOCSWINSZ) so the foreground group gets SIGWINCH.
 pub fn set_winsize(fd: BorrowedFd<'_>, rows: u16, cols: u16) -> io::Result<()> {
-    let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, which is valid for the call.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
     if r < 0 {
@@ -90,7 +95,13 @@ pub fn exe_is_readonly() -> bool {
         .unwrap_or(false)
 }
 
-/// CVE-2019-5736 protection: re-executes the current binary through a detached, read-only
+/// CVE-2019-5736 protection. libcontainer 0.7 has none of its own (no memfd or sealing
+/// code in the crate: only youki's CLI `main` calls `pentacle::ensure_sealed()`), and its
+/// intermediate and init processes are clones of the caller that run the caller's
+/// binary until they execve the container's command, so the embedding binary must
+/// protect itself. (runc protects itself: its `runc init` runs from a sealed memfd.)
+///
+/// Re-executes the current binary through a detached, read-only
 /// bind mount of itself (open_tree(OPEN_TREE_CLONE) + mount_setattr(MOUNT_ATTR_RDONLY) +
 /// execveat(AT_EMPTY_PATH)). Afterwards `/proc/<pid>/exe` of the shim, of libcontainer's
 /// init before it execs, and of exec'd processes resolves to that mount, so a container
@@ -119,7 +130,12 @@ pub fn reexec_readonly(args: &[String]) -> SysError {
     }
     // SAFETY: open_tree returned a fresh fd that nothing else owns.
     let tree = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
-    let attr = MountAttr { attr_set: MOUNT_ATTR_RDONLY, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
     // SAFETY: the fd is valid, the empty path is NUL-terminated and `attr` is a
     // `struct mount_attr` whose size we pass along.
     let r = unsafe {
@@ -135,7 +151,10 @@ pub fn reexec_readonly(args: &[String]) -> SysError {
     if r < 0 {
         return err("mount_setattr")(io::Error::last_os_error());
     }
-    let cargs: Vec<CString> = args.iter().filter_map(|a| CString::new(a.as_bytes()).ok()).collect();
+    let cargs: Vec<CString> = args
+        .iter()
+        .filter_map(|a| CString::new(a.as_bytes()).ok())
+        .collect();
     let cenv: Vec<CString> = std::env::vars_os()
         .filter_map(|(k, v)| {
             let mut s = k.into_encoded_bytes();
@@ -198,9 +217,11 @@ pub fn clean_signals(cmd: &mut std::process::Command) {
 /// its poll loop touches again. The pages stay in the page cache, shared with every other
 /// berth process, and fault back in on use (minor faults). Mappings with any anonymous
 /// (written, e.g. relocated RELRO) page are left alone: dropping those would lose data.
-/// Measured on the debug build: idle RSS 7.9 MB → see the shim's module docs.
+/// Measured: see the shim's module docs.
 pub fn release_clean_file_pages() {
-    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return };
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return;
+    };
     let mut ranges = Vec::new();
     let mut current: Option<(usize, usize, bool)> = None;
     let flush = |c: Option<(usize, usize, bool)>, ranges: &mut Vec<(usize, usize)>| {
@@ -211,11 +232,17 @@ pub fn release_clean_file_pages() {
     for line in smaps.lines() {
         let mut f = line.split_whitespace();
         let first = f.next().unwrap_or("");
-        if let Some((s, e)) = first.split_once('-').filter(|(s, _)| s.chars().all(|c| c.is_ascii_hexdigit())) {
+        if let Some((s, e)) = first
+            .split_once('-')
+            .filter(|(s, _)| s.chars().all(|c| c.is_ascii_hexdigit()))
+        {
             flush(current.take(), &mut ranges);
             let perms = f.next().unwrap_or("");
             let path = f.nth(3).unwrap_or("");
-            let (Ok(s), Ok(e)) = (usize::from_str_radix(s, 16), usize::from_str_radix(e, 16)) else { continue };
+            let (Ok(s), Ok(e)) = (usize::from_str_radix(s, 16), usize::from_str_radix(e, 16))
+            else {
+                continue;
+            };
             let clean = (perms == "r-xp" || perms == "r--p") && path.starts_with('/');
             current = Some((s, e, clean));
         } else if first == "Anonymous:" && f.next() != Some("0") {

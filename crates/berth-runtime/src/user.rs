@@ -107,17 +107,26 @@ pub fn resolve_user(rootfs: &Path, user: &str) -> Result<(u32, u32, Vec<u32>), U
         }
         let members = f
             .get(3)
-            .map(|m| m.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .map(|m| {
+                m.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         Some((f[0].to_string(), f[2].parse().ok()?, members))
     };
     let mut extra = Vec::new();
     match group_part {
         Some(g) if !g.is_empty() => {
-            let found = groups.lines().filter_map(parse_group).find(|(n, id, _)| match g.parse::<u32>() {
-                Ok(x) => x == *id,
-                Err(_) => n == g,
-            });
+            let found =
+                groups
+                    .lines()
+                    .filter_map(parse_group)
+                    .find(|(n, id, _)| match g.parse::<u32>() {
+                        Ok(x) => x == *id,
+                        Err(_) => n == g,
+                    });
             gid = match (found, g.parse::<u32>()) {
                 (Some((_, id, _)), _) => id,
                 (None, Ok(x)) => x,
@@ -128,7 +137,7 @@ pub fn resolve_user(rootfs: &Path, user: &str) -> Result<(u32, u32, Vec<u32>), U
             extra = groups
                 .lines()
                 .filter_map(parse_group)
-                .filter(|(_, _, members)| members.iter().any(|m| *m == name))
+                .filter(|(_, _, members)| members.contains(&name))
                 .map(|(_, id, _)| id)
                 .collect();
         }

@@ -22,6 +22,12 @@ pub enum ClientError {
     Shim(String),
 }
 
+/// Connects to the unix socket at `path`, whatever its length (an engine's exec root in
+/// a temp dir plus a 64-digit container ID easily passes the 107 bytes of `sun_path`).
+pub fn connect_unix(path: &Path) -> std::io::Result<UnixStream> {
+    crate::sockpath::with_short_path(path, |p| UnixStream::connect(p))
+}
+
 /// A connection to `<state>/shim.sock`.
 #[derive(Debug)]
 pub struct Client {
@@ -40,10 +46,12 @@ pub struct StreamOutput {
 }
 
 impl Client {
-    /// Connects to the shim in `state`.
+    /// Connects to the shim in `state` (any path length, see [`connect_unix`]).
     pub fn connect(state: &Path) -> Result<Self, ClientError> {
-        let s = UnixStream::connect(state.join("shim.sock"))?;
-        Ok(Client { reader: BufReader::new(s) })
+        let s = connect_unix(&state.join("shim.sock"))?;
+        Ok(Client {
+            reader: BufReader::new(s),
+        })
     }
 
     /// Sends `req` and reads the reply line (the raw JSON, so state's nulls survive).
@@ -55,7 +63,9 @@ impl Client {
         self.reader.read_line(&mut reply)?;
         let v: serde_json::Value = serde_json::from_str(reply.trim())?;
         if v["ok"] != true {
-            return Err(ClientError::Shim(v["error"].as_str().unwrap_or("request failed").to_string()));
+            return Err(ClientError::Shim(
+                v["error"].as_str().unwrap_or("request failed").to_string(),
+            ));
         }
         Ok(v)
     }

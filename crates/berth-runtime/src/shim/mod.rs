@@ -7,6 +7,16 @@
 //! It is a child subreaper, so it reaps init (libcontainer clones it with CLONE_PARENT; runc
 //! leaves it to be reparented) and exec processes, and records exit codes as 128+N for a
 //! signal, as dockerd/containerd do.
+//!
+//! Before anything else the shim re-executes itself from a detached read-only mount of
+//! its binary (CVE-2019-5736, see [`sys::reexec_readonly`]), makes its paths absolute and
+//! moves to `/`. Unix socket paths may be longer than `sun_path` (they go through
+//! `/proc/<pid>/fd/<dir>`).
+//!
+//! Memory, measured on this workspace's debug build (kernel 6.18, cgroup v1): about 7 MB
+//! RSS right after a request (libcontainer's code and heap), about 2.7 MB once idle for
+//! a second (`malloc_trim` and [`sys::release_clean_file_pages`]); 2.3–2.5 MB for a
+//! static-pie build. The design's goal of under 1 MiB is not met yet.
 
 pub mod client;
 pub mod log;
@@ -29,7 +39,10 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use self::log::{rfc3339_nano, LogWriter};
-use self::proto::{ExecRequest, ExitStatus, Ready, Reply, Request, StateReply, FRAME_EXIT, FRAME_STDERR, FRAME_STDOUT};
+use self::proto::{
+    ExecRequest, ExitStatus, Ready, Reply, Request, StateReply, FRAME_EXIT, FRAME_STDERR,
+    FRAME_STDOUT,
+};
 use crate::runtime::{self, ProcessIo, Runtime, RuntimeKind};
 use crate::sys;
 
@@ -96,7 +109,11 @@ impl ShimArgs {
         let (mut tty, mut stdin, mut stdin_once) = (false, false, false);
         let mut it = args.iter();
         while let Some(a) = it.next() {
-            let mut val = || it.next().cloned().ok_or_else(|| ShimError::Usage(format!("{a} needs a value")));
+            let mut val = || {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| ShimError::Usage(format!("{a} needs a value")))
+            };
             match a.as_str() {
                 "--id" => id = Some(val()?),
                 "--bundle" => bundle = Some(val()?),
@@ -109,7 +126,8 @@ impl ShimArgs {
                 _ => return Err(ShimError::Usage(format!("unknown argument {a:?}"))),
             }
         }
-        let need = |v: Option<_>, n: &str| v.ok_or_else(|| ShimError::Usage(format!("{n} is required")));
+        let need =
+            |v: Option<_>, n: &str| v.ok_or_else(|| ShimError::Usage(format!("{n} is required")));
         Ok(ShimArgs {
             id: need(id, "--id")?,
             bundle: need(bundle, "--bundle")?.into(),
@@ -129,7 +147,10 @@ pub fn main(args: &[String]) -> i32 {
     let parsed = match ShimArgs::parse(args).and_then(ShimArgs::absolute) {
         Ok(a) => a,
         Err(e) => {
-            ready_line(&Ready { error: Some(e.to_string()), ..Default::default() });
+            ready_line(&Ready {
+                error: Some(e.to_string()),
+                ..Default::default()
+            });
             return 2;
         }
     };
@@ -152,7 +173,10 @@ pub fn main(args: &[String]) -> i32 {
         Ok(sys::Forked::Parent(_)) => return 0,
         Ok(sys::Forked::Child) => {}
         Err(e) => {
-            ready_line(&Ready { error: Some(e.to_string()), ..Default::default() });
+            ready_line(&Ready {
+                error: Some(e.to_string()),
+                ..Default::default()
+            });
             return 1;
         }
     }
@@ -160,7 +184,10 @@ pub fn main(args: &[String]) -> i32 {
     match Shim::create(parsed) {
         Ok(mut shim) => {
             let pid = shim.init.pid;
-            ready_line(&Ready { pid: Some(pid), ..Default::default() });
+            ready_line(&Ready {
+                pid: Some(pid),
+                ..Default::default()
+            });
             // The pipe to the daemon is done; the daemon may be gone later.
             if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
                 let _ = nix::unistd::dup2(null.as_raw_fd(), 0);
@@ -179,7 +206,11 @@ pub fn main(args: &[String]) -> i32 {
                 ShimError::Runtime(_) => runtime::start_error_exit_code(&error),
                 _ => None,
             };
-            ready_line(&Ready { pid: None, error: Some(error), exit_code });
+            ready_line(&Ready {
+                pid: None,
+                error: Some(error),
+                exit_code,
+            });
             1
         }
     }
@@ -214,6 +245,11 @@ fn set_nonblock(fd: BorrowedFd<'_>) {
     }
 }
 
+/// Listens on the unix socket `path`, whatever its length (see [`client::connect_unix`]).
+fn bind_unix(path: &Path) -> std::io::Result<UnixListener> {
+    crate::sockpath::with_short_path(path, |p| UnixListener::bind(p))
+}
+
 /// Waits (up to 10 s) for the runtime to connect to `listener` and pass the pty master.
 fn receive_pty(listener: &UnixListener) -> Result<File, ShimError> {
     let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
@@ -222,23 +258,32 @@ fn receive_pty(listener: &UnixListener) -> Result<File, ShimError> {
         return Err(ShimError::Io("console socket", ErrorKind::TimedOut.into()));
     }
     let (conn, _) = listener.accept().map_err(io_err("accept"))?;
-    conn.set_nonblocking(false).map_err(io_err("console socket"))?;
+    conn.set_nonblocking(false)
+        .map_err(io_err("console socket"))?;
     let mut buf = [0u8; 256];
     let mut iov = [IoSliceMut::new(&mut buf)];
     let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC)
-        .map_err(nix_err("recvmsg"))?;
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .map_err(nix_err("recvmsg"))?;
     for c in msg.cmsgs().map_err(nix_err("recvmsg"))? {
         if let ControlMessageOwned::ScmRights(fds) = c {
             if let Some(&fd) = fds.first() {
                 for &extra in &fds[1..] {
-                    drop(File::from(OwnedFd::from(nix_fd(extra))));
+                    drop(File::from(nix_fd(extra)));
                 }
                 return Ok(File::from(nix_fd(fd)));
             }
         }
     }
-    Err(ShimError::Io("console socket", ErrorKind::InvalidData.into()))
+    Err(ShimError::Io(
+        "console socket",
+        ErrorKind::InvalidData.into(),
+    ))
 }
 
 /// Takes ownership of an fd received with SCM_RIGHTS.
@@ -308,7 +353,13 @@ enum ConnMode {
     /// Reading the request line.
     Request(Vec<u8>),
     /// Streaming for process `key`.
-    Stream { key: u64, stdin: bool, stdout: bool, stderr: bool, stdin_eof: bool },
+    Stream {
+        key: u64,
+        stdin: bool,
+        stdout: bool,
+        stderr: bool,
+        stdin_eof: bool,
+    },
     /// Blocked in `wait`.
     Waiting,
     /// Flush the output, then close.
@@ -379,14 +430,17 @@ impl Shim {
         // runc both had that race).
         let mut mask = SigSet::empty();
         mask.add(Signal::SIGCHLD);
-        nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(nix_err("sigprocmask"))?;
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)
+            .map_err(nix_err("sigprocmask"))?;
         let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
             .map_err(nix_err("signalfd"))?;
         std::fs::create_dir_all(&args.state).map_err(io_err("cannot create the state dir"))?;
         let sock_path = args.state.join("shim.sock");
         let _ = std::fs::remove_file(&sock_path);
-        let listener = UnixListener::bind(&sock_path).map_err(io_err("cannot listen on shim.sock"))?;
-        listener.set_nonblocking(true).map_err(io_err("shim.sock"))?;
+        let listener = bind_unix(&sock_path).map_err(io_err("cannot listen on shim.sock"))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(io_err("shim.sock"))?;
         let rt_root = args.state.join("runtime");
         std::fs::create_dir_all(&rt_root).map_err(io_err("cannot create the runtime dir"))?;
         let mut rt = runtime::open(args.runtime, &rt_root);
@@ -396,15 +450,21 @@ impl Shim {
         let result = if args.tty {
             let cs_path = args.state.join("console.sock");
             let _ = std::fs::remove_file(&cs_path);
-            let cs = UnixListener::bind(&cs_path).map_err(io_err("cannot listen on the console socket"))?;
-            let io = ProcessIo { console_socket: Some(cs_path.clone()), ..Default::default() };
-            let r = rt.create(&args.id, &args.bundle, io).map_err(ShimError::from).and_then(|pid| {
-                let master = receive_pty(&cs)?;
-                set_nonblock(master.as_fd());
-                init.stdin = master.try_clone().ok();
-                init.out = Some(master);
-                Ok(pid)
-            });
+            let cs = bind_unix(&cs_path).map_err(io_err("cannot listen on the console socket"))?;
+            let io = ProcessIo {
+                console_socket: Some(cs_path.clone()),
+                ..Default::default()
+            };
+            let r = rt
+                .create(&args.id, &args.bundle, io)
+                .map_err(ShimError::from)
+                .and_then(|pid| {
+                    let master = receive_pty(&cs)?;
+                    set_nonblock(master.as_fd());
+                    init.stdin = master.try_clone().ok();
+                    init.out = Some(master);
+                    Ok(pid)
+                });
             let _ = std::fs::remove_file(&cs_path);
             r
         } else {
@@ -422,21 +482,30 @@ impl Shim {
             set_nonblock(err_r.as_fd());
             init.out = Some(out_r);
             init.err = Some(err_r);
-            let io = ProcessIo { stdin, stdout: Some(out_w.into()), stderr: Some(err_w.into()), console_socket: None };
-            rt.create(&args.id, &args.bundle, io).map_err(ShimError::from)
+            let io = ProcessIo {
+                stdin,
+                stdout: Some(out_w.into()),
+                stderr: Some(err_w.into()),
+                console_socket: None,
+            };
+            rt.create(&args.id, &args.bundle, io)
+                .map_err(ShimError::from)
         };
         let pid = match result {
             Ok(pid) => pid,
             Err(e) => {
                 let _ = rt.delete(&args.id, true);
                 let _ = std::fs::remove_file(&sock_path);
-                let _ = std::fs::remove_dir(&rt_root);
+                let _ = std::fs::remove_dir_all(&rt_root);
                 reap_all();
                 return Err(e);
             }
         };
         init.pid = pid;
-        let _ = write_atomic(&args.state.join("shim.pid"), std::process::id().to_string().as_bytes());
+        let _ = write_atomic(
+            &args.state.join("shim.pid"),
+            std::process::id().to_string().as_bytes(),
+        );
         Ok(Shim {
             args,
             rt,
@@ -495,15 +564,19 @@ impl Shim {
             }
             self.check_finished();
             self.conns.retain(|c| !c.dead);
-
         }
         self.cleanup();
     }
 
     fn should_exit(&self) -> bool {
-        let Some(at) = self.finalized_at else { return false };
+        let Some(at) = self.finalized_at else {
+            return false;
+        };
         let pending = self.conns.iter().any(|c| !c.out.is_empty());
-        let busy = self.conns.iter().any(|c| !matches!(c.mode, ConnMode::Closing) || !c.out.is_empty());
+        let busy = self
+            .conns
+            .iter()
+            .any(|c| !matches!(c.mode, ConnMode::Closing) || !c.out.is_empty());
         if self.shutdown && !pending {
             return true;
         }
@@ -523,18 +596,23 @@ impl Shim {
             tokens.push(Token::Listener);
         }
         let stdin_full = |key: u64, init: &Proc, execs: &[Proc]| {
-            let p = if key == 0 { Some(init) } else { execs.iter().find(|p| p.key == key) };
+            let p = if key == 0 {
+                Some(init)
+            } else {
+                execs.iter().find(|p| p.key == key)
+            };
             p.is_none_or(|p| p.stdin_buf.len() > 64 * 1024)
         };
         for (i, c) in self.conns.iter().enumerate() {
             let mut ev = PollFlags::empty();
             match &c.mode {
                 ConnMode::Request(_) => ev |= r,
-                ConnMode::Stream { key, stdin: true, stdin_eof: false, .. }
-                    if !stdin_full(*key, &self.init, &self.execs) =>
-                {
-                    ev |= r
-                }
+                ConnMode::Stream {
+                    key,
+                    stdin: true,
+                    stdin_eof: false,
+                    ..
+                } if !stdin_full(*key, &self.init, &self.execs) => ev |= r,
                 _ => {}
             }
             if !c.out.is_empty() {
@@ -558,7 +636,9 @@ impl Shim {
             }
         }
         // Wake up for drain deadlines and the linger timer.
-        let waiting = std::iter::once(&self.init).chain(self.execs.iter()).any(|p| p.exit.is_some() && !p.finished);
+        let waiting = std::iter::once(&self.init)
+            .chain(self.execs.iter())
+            .any(|p| p.exit.is_some() && !p.finished);
         let timeout = if waiting || self.finalized_at.is_some() {
             PollTimeout::from(100u16)
         } else if self.trim {
@@ -567,12 +647,20 @@ impl Shim {
             PollTimeout::NONE
         };
         nix::poll::poll(&mut fds, timeout)?;
-        let ready = fds.iter().map(|f| f.revents().unwrap_or(PollFlags::empty())).collect();
+        let ready = fds
+            .iter()
+            .map(|f| f.revents().unwrap_or(PollFlags::empty()))
+            .collect();
         Ok((tokens, ready))
     }
 
     fn on_signal(&mut self) {
         while let Ok(Some(_)) = self.sigfd.read_signal() {}
+        self.reap();
+    }
+
+    /// Reaps every exited child, recording the exit codes of init and exec processes.
+    fn reap(&mut self) {
         loop {
             let st = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::StillAlive) | Err(_) => break,
@@ -588,7 +676,11 @@ impl Shim {
                 self.init.exit = Some(code);
                 self.init.exited_at = Some(now);
                 self.finished_at = Some(rfc3339_nano(Utc::now()));
-            } else if let Some(p) = self.execs.iter_mut().find(|p| p.pid == pid && p.exit.is_none()) {
+            } else if let Some(p) = self
+                .execs
+                .iter_mut()
+                .find(|p| p.pid == pid && p.exit.is_none())
+            {
                 p.exit = Some(code);
                 p.exited_at = Some(now);
             }
@@ -598,7 +690,12 @@ impl Shim {
     fn accept(&mut self) {
         while let Ok((sock, _)) = self.listener.accept() {
             let _ = sock.set_nonblocking(true);
-            self.conns.push(Conn { sock, out: Vec::new(), mode: ConnMode::Request(Vec::new()), dead: false });
+            self.conns.push(Conn {
+                sock,
+                out: Vec::new(),
+                mode: ConnMode::Request(Vec::new()),
+                dead: false,
+            });
         }
     }
 
@@ -655,7 +752,10 @@ impl Shim {
                     }
                 }
                 ConnMode::Waiting | ConnMode::Closing => {
-                    if n == 0 && self.conns[i].out.is_empty() && matches!(self.conns[i].mode, ConnMode::Waiting) {
+                    if n == 0
+                        && self.conns[i].out.is_empty()
+                        && matches!(self.conns[i].mode, ConnMode::Waiting)
+                    {
                         self.conns[i].dead = true;
                     }
                 }
@@ -720,13 +820,25 @@ impl Shim {
             return;
         }
         let data = &buf[..n];
-        let kind = if is_err && !tty { FRAME_STDERR } else { FRAME_STDOUT };
+        let kind = if is_err && !tty {
+            FRAME_STDERR
+        } else {
+            FRAME_STDOUT
+        };
         if key == 0 {
             self.log.write(kind == FRAME_STDERR, data);
         }
         for c in &mut self.conns {
-            if let ConnMode::Stream { key: k, stdout, stderr, .. } = c.mode {
-                if k == key && ((kind == FRAME_STDOUT && stdout) || (kind == FRAME_STDERR && stderr)) {
+            if let ConnMode::Stream {
+                key: k,
+                stdout,
+                stderr,
+                ..
+            } = c.mode
+            {
+                if k == key
+                    && ((kind == FRAME_STDOUT && stdout) || (kind == FRAME_STDERR && stderr))
+                {
                     proto::push_frame(&mut c.out, kind, data);
                     if c.out.len() > MAX_CLIENT_BUFFER {
                         c.dead = true;
@@ -744,12 +856,23 @@ impl Shim {
                 && ((p.out.is_none() && p.err.is_none())
                     || p.exited_at.is_some_and(|t| t.elapsed() >= DRAIN_TIMEOUT))
         };
-        let keys: Vec<u64> = self.execs.iter().filter(|p| ready(p)).map(|p| p.key).collect();
+        let keys: Vec<u64> = self
+            .execs
+            .iter()
+            .filter(|p| ready(p))
+            .map(|p| p.key)
+            .collect();
         for k in keys {
-            let code = self.execs.iter().find(|p| p.key == k).and_then(|p| p.exit).unwrap_or(-1);
+            let code = self
+                .execs
+                .iter()
+                .find(|p| p.key == k)
+                .and_then(|p| p.exit)
+                .unwrap_or(-1);
             self.send_exit(k, code);
         }
-        self.execs.retain(|p| p.exit.is_none() || !ready(p) && !p.finished);
+        self.execs
+            .retain(|p| p.exit.is_none() || !ready(p) && !p.finished);
         if ready(&self.init) {
             self.finalize();
         }
@@ -776,9 +899,19 @@ impl Shim {
         self.log.flush_partial();
         self.status = Status::Exited;
         self.oom_killed = oom_killed(&self.args.id);
-        let finished_at = self.finished_at.clone().unwrap_or_else(|| rfc3339_nano(Utc::now()));
-        let exit = ExitStatus { exit_code: code, finished_at: finished_at.clone(), oom_killed: self.oom_killed };
-        let _ = write_atomic(&self.args.state.join("exit.json"), &serde_json::to_vec(&exit).unwrap_or_default());
+        let finished_at = self
+            .finished_at
+            .clone()
+            .unwrap_or_else(|| rfc3339_nano(Utc::now()));
+        let exit = ExitStatus {
+            exit_code: code,
+            finished_at: finished_at.clone(),
+            oom_killed: self.oom_killed,
+        };
+        let _ = write_atomic(
+            &self.args.state.join("exit.json"),
+            &serde_json::to_vec(&exit).unwrap_or_default(),
+        );
         self.send_exit(0, code);
         let reply = Reply {
             ok: true,
@@ -800,7 +933,9 @@ impl Shim {
         if let Err(e) = self.rt.delete(&self.args.id, true) {
             self.note(&format!("runtime delete failed: {e}"));
         }
-        reap_all();
+        // Exec processes died with the container's PID namespace: record their codes
+        // (their clients get exit frames once the output is drained).
+        self.reap();
         self.finalized_at = Some(Instant::now());
         self.trim = true;
     }
@@ -808,7 +943,11 @@ impl Shim {
     /// Records a problem nobody is waiting to hear about in `<state>/shim.log` (the
     /// shim's stdio is /dev/null once it is ready).
     fn note(&self, msg: &str) {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(self.args.state.join("shim.log")) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.args.state.join("shim.log"))
+        {
             let _ = writeln!(f, "{} {msg}", rfc3339_nano(Utc::now()));
         }
     }
@@ -830,12 +969,25 @@ impl Shim {
     }
 
     fn error(&mut self, i: usize, msg: String) {
-        self.reply(i, &Reply { ok: false, error: Some(msg), ..Default::default() });
+        self.reply(
+            i,
+            &Reply {
+                ok: false,
+                error: Some(msg),
+                ..Default::default()
+            },
+        );
         self.conns[i].mode = ConnMode::Closing;
     }
 
     fn ok(&mut self, i: usize) {
-        self.reply(i, &Reply { ok: true, ..Default::default() });
+        self.reply(
+            i,
+            &Reply {
+                ok: true,
+                ..Default::default()
+            },
+        );
         self.conns[i].mode = ConnMode::Closing;
     }
 
@@ -864,7 +1016,12 @@ impl Shim {
             Request::State => {
                 let s = StateReply {
                     ok: true,
-                    status: if exited { "exited" } else { self.status.as_str() }.into(),
+                    status: if exited {
+                        "exited"
+                    } else {
+                        self.status.as_str()
+                    }
+                    .into(),
                     pid: self.init.pid,
                     exit_code: self.init.exit,
                     started_at: self.started_at.clone(),
@@ -904,10 +1061,18 @@ impl Shim {
                 if exited {
                     return self.error(i, format!("container {id} is not running"));
                 }
-                let r = if pause { self.rt.pause(&id) } else { self.rt.resume(&id) };
+                let r = if pause {
+                    self.rt.pause(&id)
+                } else {
+                    self.rt.resume(&id)
+                };
                 match r {
                     Ok(()) => {
-                        self.status = if pause { Status::Paused } else { Status::Running };
+                        self.status = if pause {
+                            Status::Paused
+                        } else {
+                            Status::Running
+                        };
                         self.ok(i)
                     }
                     Err(e) => self.error(i, e.to_string()),
@@ -920,20 +1085,42 @@ impl Shim {
                     None => self.error(i, format!("no such exec process {pid}")),
                 }
             }
-            Request::Attach { stdin, stdout, stderr } => {
+            Request::Attach {
+                stdin,
+                stdout,
+                stderr,
+            } => {
                 if self.finalized_at.is_some() {
                     // Attaching to an exited container: just the exit frame.
                     let code = self.init.exit.unwrap_or(0);
                     let c = &mut self.conns[i];
-                    push_json(&mut c.out, &Reply { ok: true, ..Default::default() });
+                    push_json(
+                        &mut c.out,
+                        &Reply {
+                            ok: true,
+                            ..Default::default()
+                        },
+                    );
                     proto::push_frame(&mut c.out, FRAME_EXIT, &code.to_be_bytes());
                     c.mode = ConnMode::Closing;
                     return;
                 }
                 let stdin = stdin && self.init.stdin.is_some();
                 let c = &mut self.conns[i];
-                push_json(&mut c.out, &Reply { ok: true, ..Default::default() });
-                c.mode = ConnMode::Stream { key: 0, stdin, stdout, stderr, stdin_eof: false };
+                push_json(
+                    &mut c.out,
+                    &Reply {
+                        ok: true,
+                        ..Default::default()
+                    },
+                );
+                c.mode = ConnMode::Stream {
+                    key: 0,
+                    stdin,
+                    stdout,
+                    stderr,
+                    stdin_eof: false,
+                };
             }
             Request::Exec(e) => {
                 if exited || self.status != Status::Running {
@@ -947,7 +1134,14 @@ impl Shim {
                 match self.exec(&e) {
                     Ok((pid, key)) => {
                         let c = &mut self.conns[i];
-                        push_json(&mut c.out, &Reply { ok: true, pid: Some(pid), ..Default::default() });
+                        push_json(
+                            &mut c.out,
+                            &Reply {
+                                ok: true,
+                                pid: Some(pid),
+                                ..Default::default()
+                            },
+                        );
                         c.mode = ConnMode::Stream {
                             key,
                             stdin: e.stdin,
@@ -956,7 +1150,20 @@ impl Shim {
                             stdin_eof: !e.stdin,
                         };
                     }
-                    Err(msg) => self.error(i, msg),
+                    Err(msg) => {
+                        // As for a container, the code dockerd records (127/126).
+                        let exit_code = runtime::start_error_exit_code(&msg);
+                        self.reply(
+                            i,
+                            &Reply {
+                                ok: false,
+                                error: Some(msg),
+                                exit_code,
+                                ..Default::default()
+                            },
+                        );
+                        self.conns[i].mode = ConnMode::Closing;
+                    }
                 }
             }
             Request::Shutdown => {
@@ -991,28 +1198,40 @@ impl Shim {
         let key = self.next_key;
         self.next_key += 1;
         let pjson = self.args.state.join(format!("exec-{key}.json"));
-        let process = exec_process(&self.args.bundle, e).map_err(|m| format!("cannot prepare exec: {m}"))?;
-        write_atomic(&pjson, process.as_bytes()).map_err(|m| format!("cannot write exec spec: {m}"))?;
+        let process =
+            exec_process(&self.args.bundle, e).map_err(|m| format!("cannot prepare exec: {m}"))?;
+        write_atomic(&pjson, process.as_bytes())
+            .map_err(|m| format!("cannot write exec spec: {m}"))?;
         let mut p = Proc::new(0, key, e.tty);
         let result = if e.tty {
             let cs_path = self.args.state.join(format!("exec-{key}.sock"));
             let _ = std::fs::remove_file(&cs_path);
-            let r = UnixListener::bind(&cs_path).map_err(|e| e.to_string()).and_then(|cs| {
-                let io = ProcessIo { console_socket: Some(cs_path.clone()), ..Default::default() };
-                let pid = self.rt.exec(&self.args.id, &pjson, io).map_err(|e| e.to_string())?;
-                let master = receive_pty(&cs).map_err(|e| e.to_string())?;
-                set_nonblock(master.as_fd());
-                if e.height > 0 && e.width > 0 {
-                    let _ = sys::set_winsize(master.as_fd(), e.height, e.width);
-                }
-                p.stdin = master.try_clone().ok();
-                p.out = Some(master);
-                Ok(pid)
-            });
+            let r = bind_unix(&cs_path)
+                .map_err(|e| e.to_string())
+                .and_then(|cs| {
+                    let io = ProcessIo {
+                        console_socket: Some(cs_path.clone()),
+                        ..Default::default()
+                    };
+                    let pid = self
+                        .rt
+                        .exec(&self.args.id, &pjson, io)
+                        .map_err(|e| e.to_string())?;
+                    let master = receive_pty(&cs).map_err(|e| e.to_string())?;
+                    set_nonblock(master.as_fd());
+                    if e.height > 0 && e.width > 0 {
+                        let _ = sys::set_winsize(master.as_fd(), e.height, e.width);
+                    }
+                    p.stdin = master.try_clone().ok();
+                    p.out = Some(master);
+                    Ok(pid)
+                });
             let _ = std::fs::remove_file(&cs_path);
             r
         } else {
-            let pipes = (|| -> Result<_, ShimError> { Ok((pipe()?, pipe()?, if e.stdin { Some(pipe()?) } else { None })) })();
+            let pipes = (|| -> Result<_, ShimError> {
+                Ok((pipe()?, pipe()?, if e.stdin { Some(pipe()?) } else { None }))
+            })();
             let ((out_r, out_w), (err_r, err_w), stdin) = pipes.map_err(|e| e.to_string())?;
             set_nonblock(out_r.as_fd());
             set_nonblock(err_r.as_fd());
@@ -1023,8 +1242,15 @@ impl Shim {
                 p.stdin = Some(w);
                 OwnedFd::from(r)
             });
-            let io = ProcessIo { stdin: stdin_r, stdout: Some(out_w.into()), stderr: Some(err_w.into()), console_socket: None };
-            self.rt.exec(&self.args.id, &pjson, io).map_err(|e| e.to_string())
+            let io = ProcessIo {
+                stdin: stdin_r,
+                stdout: Some(out_w.into()),
+                stderr: Some(err_w.into()),
+                console_socket: None,
+            };
+            self.rt
+                .exec(&self.args.id, &pjson, io)
+                .map_err(|e| e.to_string())
         };
         let _ = std::fs::remove_file(&pjson);
         let pid = result?;
@@ -1059,7 +1285,8 @@ fn oom_killed(id: &str) -> bool {
     ];
     files.iter().any(|f| {
         std::fs::read_to_string(f).is_ok_and(|s| {
-            s.lines().any(|l| l.strip_prefix("oom_kill ").is_some_and(|n| n.trim() != "0"))
+            s.lines()
+                .any(|l| l.strip_prefix("oom_kill ").is_some_and(|n| n.trim() != "0"))
         })
     })
 }
@@ -1084,8 +1311,16 @@ fn exec_process(bundle: &Path, e: &ExecRequest) -> Result<String, String> {
     }
     if !e.user.is_empty() {
         let mut parts = e.user.splitn(3, ':');
-        let uid: u32 = parts.next().unwrap_or("0").parse().map_err(|_| format!("invalid user {:?}", e.user))?;
-        let gid: u32 = parts.next().unwrap_or("0").parse().map_err(|_| format!("invalid user {:?}", e.user))?;
+        let uid: u32 = parts
+            .next()
+            .unwrap_or("0")
+            .parse()
+            .map_err(|_| format!("invalid user {:?}", e.user))?;
+        let gid: u32 = parts
+            .next()
+            .unwrap_or("0")
+            .parse()
+            .map_err(|_| format!("invalid user {:?}", e.user))?;
         let extra: Vec<u32> = parts
             .next()
             .map(|s| s.split(',').filter_map(|g| g.parse().ok()).collect())
@@ -1107,10 +1342,11 @@ mod tests {
 
     #[test]
     fn parse_args() {
-        let a: Vec<String> = "--id x --bundle /b --state /s --log /l --runtime runc --tty --stdin-once"
-            .split(' ')
-            .map(String::from)
-            .collect();
+        let a: Vec<String> =
+            "--id x --bundle /b --state /s --log /l --runtime runc --tty --stdin-once"
+                .split(' ')
+                .map(String::from)
+                .collect();
         let p = ShimArgs::parse(&a).unwrap();
         assert_eq!(p.runtime, RuntimeKind::Runc);
         assert!(p.tty && p.stdin_once && !p.stdin);
@@ -1132,7 +1368,8 @@ mod tests {
             user: "1:2:3,4".into(),
             ..Default::default()
         };
-        let p: serde_json::Value = serde_json::from_str(&exec_process(d.path(), &e).unwrap()).unwrap();
+        let p: serde_json::Value =
+            serde_json::from_str(&exec_process(d.path(), &e).unwrap()).unwrap();
         assert_eq!(p["args"], serde_json::json!(["ls"]));
         assert_eq!(p["env"], serde_json::json!(["PATH=/bin", "A=2", "B=3"]));
         assert_eq!(p["user"]["additionalGids"], serde_json::json!([3, 4]));

@@ -20,7 +20,8 @@ pub enum Request {
     Start,
     /// Report the container's state ([`StateReply`]).
     State,
-    /// Block until the container exits ([`WaitReply`]).
+    /// Block until the container exits (a [`Reply`] with `exit_code`, `finished_at`,
+    /// `oom_killed`).
     Wait,
     /// Send a signal to init, or to every process in the container with `all`.
     Kill {
@@ -217,13 +218,22 @@ mod tests {
     #[test]
     fn requests_parse() {
         let r: Request = serde_json::from_str(r#"{"op":"kill","signal":9,"all":false}"#).unwrap();
-        assert_eq!(r, Request::Kill { signal: 9, all: false });
+        assert_eq!(
+            r,
+            Request::Kill {
+                signal: 9,
+                all: false
+            }
+        );
         let r: Request = serde_json::from_str(
             r#"{"op":"exec","args":["ls"],"env":[],"cwd":"/","user":"0:0","tty":false,"stdin":false,"stdout":true,"stderr":true,"height":0,"width":0}"#,
         )
         .unwrap();
         assert!(matches!(r, Request::Exec(e) if e.args == ["ls"] && e.stdout));
-        assert_eq!(serde_json::to_string(&Request::Start).unwrap(), r#"{"op":"start"}"#);
+        assert_eq!(
+            serde_json::to_string(&Request::Start).unwrap(),
+            r#"{"op":"start"}"#
+        );
         let s = StateReply {
             ok: true,
             status: "running".into(),
@@ -233,6 +243,8 @@ mod tests {
             finished_at: None,
             oom_killed: false,
         };
-        assert!(serde_json::to_string(&s).unwrap().contains(r#""exit_code":null"#));
+        assert!(serde_json::to_string(&s)
+            .unwrap()
+            .contains(r#""exit_code":null"#));
     }
 }
