@@ -204,10 +204,11 @@ pub async fn proxy<T>(
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut shim_read, mut shim_write) = {
-        let stream = conn.into_inner();
-        stream.into_split()
-    };
+    // Frames that arrived with the reply line are already in the BufReader's buffer
+    // (a fast exec's whole output can be): read them first.
+    let buffered = std::io::Cursor::new(conn.buffer().to_vec());
+    let (shim_read, mut shim_write) = conn.into_inner().into_split();
+    let mut shim_read = buffered.chain(shim_read);
     let (mut client_read, mut client_write) = tokio::io::split(client);
 
     let output = async move {

@@ -1,7 +1,7 @@
 //! Getting a container ready to start: its rootfs mount, `/etc/hostname`, `/etc/hosts`,
 //! `/etc/resolv.conf`, and the OCI runtime spec in `bundle/config.json`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use berth_runtime::spec::{self as rspec, SpecInput};
 
@@ -132,7 +132,7 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
         .host_config
         .init
         .unwrap_or(false)
-        .then(|| exe.to_path_buf());
+        .then(|| init_binary(exe));
     let input = SpecInput {
         id: rec.id.clone(),
         rootfs: rootfs.clone(),
@@ -195,4 +195,54 @@ fn home_of(rootfs: &Path, uid: u32) -> String {
             })
         })
         .unwrap_or_else(|| "/".into())
+}
+
+/// The binary `--init` mounts at /sbin/docker-init. It runs inside the container, where
+/// the host's libraries are absent, so it must be static: dockerd ships tini built static
+/// as `docker-init`; berth uses the same when the host has it (Debian's `tini` package),
+/// and its own `berth init` when the berth binary is itself static.
+pub fn init_binary(exe: &Path) -> PathBuf {
+    const STATIC_INITS: &[&str] = &[
+        "/usr/libexec/docker/docker-init",
+        "/usr/local/bin/docker-init",
+        "/usr/bin/docker-init",
+        "/usr/bin/tini-static",
+    ];
+    if !is_dynamic_elf(exe) {
+        return exe.to_path_buf();
+    }
+    STATIC_INITS
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file() && !is_dynamic_elf(p))
+        .unwrap_or_else(|| exe.to_path_buf())
+}
+
+/// Whether an ELF file asks for a program interpreter (PT_INTERP), i.e. is dynamically
+/// linked. Unreadable or non-ELF files count as dynamic: they are not safe choices.
+fn is_dynamic_elf(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return true;
+    };
+    elf_has_interp(&bytes).unwrap_or(true)
+}
+
+/// Scans a 64-bit little-endian ELF's program headers for PT_INTERP.
+fn elf_has_interp(b: &[u8]) -> Option<bool> {
+    const PT_INTERP: u32 = 3;
+    if b.get(..4)? != b"\x7fELF" || *b.get(4)? != 2 || *b.get(5)? != 1 {
+        return None;
+    }
+    let u16_at = |o: usize| Some(u16::from_le_bytes(b.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?));
+    let phoff = usize::try_from(u64_at(0x20)?).ok()?;
+    let phentsize = usize::from(u16_at(0x36)?);
+    let phnum = usize::from(u16_at(0x38)?);
+    for i in 0..phnum {
+        if u32_at(phoff + i * phentsize)? == PT_INTERP {
+            return Some(true);
+        }
+    }
+    Some(false)
 }
