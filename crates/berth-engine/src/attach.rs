@@ -152,12 +152,12 @@ impl AttachPlan {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(Pending { request, reply: tx });
-            // Wait for the start, but notice a client that goes away meanwhile.
-            let mut probe = [0u8; 0];
-            tokio::select! {
-                r = rx => r.unwrap_or_else(|_| Err(EngineError::System("container removed".into()))),
-                _ = client.read(&mut probe) => Err(EngineError::System("client went away".into())),
-            }
+            // Wait for the start. The client is not read meanwhile: docker's CLI half-closes
+            // its side at once when stdin is not attached, so EOF does not mean it left, and
+            // early stdin bytes must stay queued for the container. A client that left is
+            // noticed at the first write; a removed container drops the sender.
+            rx.await
+                .unwrap_or_else(|_| Err(EngineError::System("container removed".into())))
         };
         let Ok(conn) = conn else {
             let _ = client.shutdown().await;

@@ -98,10 +98,10 @@ fn bad_input_gets_docker_errors() {
     let r = request(&d, "POST", "/containers/create", Some(r#"{"Image":"nope:1","Cmd":["true"]}"#));
     assert_eq!(r.status, 404);
     assert_eq!(r.message(), "No such image: nope:1");
-    let r = request(&d, "POST", "/containers/create?name=a", Some(r#"{"Image":"busybox","Cmd":["true"]}"#));
+    let r = request(&d, "POST", "/containers/create?name=ab", Some(r#"{"Image":"busybox","Cmd":["true"]}"#));
     assert_eq!(r.status, 201);
     let id = r.json()["Id"].as_str().unwrap().to_string();
-    let r = request(&d, "POST", "/containers/create?name=a", Some(r#"{"Image":"busybox","Cmd":["true"]}"#));
+    let r = request(&d, "POST", "/containers/create?name=ab", Some(r#"{"Image":"busybox","Cmd":["true"]}"#));
     assert_eq!(r.status, 409);
     let r = request(&d, "POST", "/containers/create?name=a%20b", Some(r#"{"Image":"busybox","Cmd":["true"]}"#));
     assert_eq!(r.status, 400);
