@@ -75,28 +75,49 @@ fn stream_rx(mut rx: mpsc::Receiver<Bytes>, content_type: &'static str) -> Respo
 }
 
 /// Handles one parsed request.
-pub async fn dispatch(engine: &Arc<Engine>, route: Route, req: Request<Incoming>) -> Response<Body> {
+pub async fn dispatch(
+    engine: &Arc<Engine>,
+    route: Route,
+    req: Request<Incoming>,
+) -> Response<Body> {
     match handle(engine, route, req).await {
         Ok(resp) => resp,
         Err(err) => http::error(err),
     }
 }
 
-async fn handle(engine: &Arc<Engine>, route: Route, req: Request<Incoming>) -> Result<Response<Body>> {
+async fn handle(
+    engine: &Arc<Engine>,
+    route: Route,
+    req: Request<Incoming>,
+) -> Result<Response<Body>> {
     Ok(match route {
         Route::Ping { .. } => http::ping(req.method() == hyper::Method::HEAD),
-        Route::Version => http::json(StatusCode::OK, &berth_api::version::version_json(&berth_api::version::EngineFacts {
-            version: berth_engine::system::VERSION.to_string(),
-            kernel_version: std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string(),
-        })),
+        Route::Version => http::json(
+            StatusCode::OK,
+            &berth_api::version::version_json(&berth_api::version::EngineFacts {
+                version: berth_engine::system::VERSION.to_string(),
+                kernel_version: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            }),
+        ),
         Route::Info => http::json(StatusCode::OK, &engine.info()),
-        Route::Events { since, until, filters } => events(engine, since, until, filters)?,
+        Route::Events {
+            since,
+            until,
+            filters,
+        } => events(engine, since, until, filters)?,
 
         Route::ContainerCreate { name, .. } => {
             let bytes = body_bytes(req).await?;
             let body: ContainerCreateBody = parse_json(&bytes)?;
             let (id, warnings) = e(engine.create(name.as_deref(), body).await)?;
-            http::json(StatusCode::CREATED, &json!({"Id": id, "Warnings": warnings}))
+            http::json(
+                StatusCode::CREATED,
+                &json!({"Id": id, "Warnings": warnings}),
+            )
         }
         Route::ContainerStart { id, .. } => {
             e(engine.start(&id).await)?;
@@ -130,11 +151,21 @@ async fn handle(engine: &Arc<Engine>, route: Route, req: Request<Incoming>) -> R
             e(engine.remove(&id, force, v).await)?;
             http::empty(StatusCode::NO_CONTENT)
         }
-        Route::ContainerInspect { id, size } => http::json(StatusCode::OK, &e(engine.inspect(&id, size))?),
-        Route::ContainerList { all, limit, size, filters } => {
+        Route::ContainerInspect { id, size } => {
+            http::json(StatusCode::OK, &e(engine.inspect(&id, size))?)
+        }
+        Route::ContainerList {
+            all,
+            limit,
+            size,
+            filters,
+        } => {
             let limit = limit.filter(|l| *l > 0).map(|l| l as usize);
             let all = all || limit.is_some();
-            http::json(StatusCode::OK, &e(engine.list(all, limit, size, &filters_map(&filters)))?)
+            http::json(
+                StatusCode::OK,
+                &e(engine.list(all, limit, size, &filters_map(&filters)))?,
+            )
         }
         Route::ContainerWait { id, condition } => {
             let fut = e(engine.wait(&id, condition.as_deref().unwrap_or("")))?;
@@ -147,25 +178,66 @@ async fn handle(engine: &Arc<Engine>, route: Route, req: Request<Incoming>) -> R
             });
             stream_rx(rx, "application/json")
         }
-        Route::ContainerLogs { id, follow, stdout, stderr, since, until, timestamps, tail } => {
+        Route::ContainerLogs {
+            id,
+            follow,
+            stdout,
+            stderr,
+            since,
+            until,
+            timestamps,
+            tail,
+        } => {
             if !stdout && !stderr {
-                return Err(ApiError::invalid("Bad parameters: you must choose at least one stream"));
+                return Err(ApiError::invalid(
+                    "Bad parameters: you must choose at least one stream",
+                ));
             }
             let now = chrono::Utc::now();
             let opts = LogOptions {
                 stdout,
                 stderr,
-                since: since.as_deref().and_then(|s| berth_engine::time::parse_since(s, now)).filter(|t| t.timestamp() != 0 || t.timestamp_subsec_nanos() != 0),
-                until: until.as_deref().and_then(|s| berth_engine::time::parse_since(s, now)).filter(|t| t.timestamp() != 0),
+                since: since
+                    .as_deref()
+                    .and_then(|s| berth_engine::time::parse_since(s, now))
+                    .filter(|t| t.timestamp() != 0 || t.timestamp_subsec_nanos() != 0),
+                until: until
+                    .as_deref()
+                    .and_then(|s| berth_engine::time::parse_since(s, now))
+                    .filter(|t| t.timestamp() != 0),
                 timestamps,
-                tail: tail.as_deref().and_then(|t| if t == "all" { None } else { t.parse().ok() }),
+                tail: tail
+                    .as_deref()
+                    .and_then(|t| if t == "all" { None } else { t.parse().ok() }),
                 follow,
             };
             let (tty, rx) = e(engine.logs(&id, opts))?;
-            stream_rx(rx, if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" })
+            stream_rx(
+                rx,
+                if tty {
+                    "application/vnd.docker.raw-stream"
+                } else {
+                    "application/vnd.docker.multiplexed-stream"
+                },
+            )
         }
-        Route::ContainerAttach { id, stream, stdin, stdout, stderr, logs, detach_keys } => {
-            let opts = AttachOptions { stdin, stdout, stderr, stream, logs, detach_keys };
+        Route::ContainerAttach {
+            id,
+            stream,
+            stdin,
+            stdout,
+            stderr,
+            logs,
+            detach_keys,
+        } => {
+            let opts = AttachOptions {
+                stdin,
+                stdout,
+                stderr,
+                stream,
+                logs,
+                detach_keys,
+            };
             let plan = e(engine.attach_prepare(&id, opts))?;
             let tty = plan.tty();
             let (resp, upgraded) = http::hijack(req, tty);
@@ -180,7 +252,10 @@ async fn handle(engine: &Arc<Engine>, route: Route, req: Request<Incoming>) -> R
             e(engine.resize(&id, h.unwrap_or(0), w.unwrap_or(0)).await)?;
             http::empty(StatusCode::OK)
         }
-        Route::ContainerTop { id, ps_args } => http::json(StatusCode::OK, &e(engine.top(&id, ps_args.as_deref().unwrap_or("")).await)?),
+        Route::ContainerTop { id, ps_args } => http::json(
+            StatusCode::OK,
+            &e(engine.top(&id, ps_args.as_deref().unwrap_or("")).await)?,
+        ),
         Route::ContainerExport { id } => {
             let rx = e(engine.export(&id).await)?;
             stream_rx(rx, "application/x-tar")
@@ -193,7 +268,11 @@ async fn handle(engine: &Arc<Engine>, route: Route, req: Request<Incoming>) -> R
         }
         Route::ExecStart { id } => {
             let (parts, incoming) = req.into_parts();
-            let bytes = incoming.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let bytes = incoming
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
             let body: ExecStartBody = parse_json(&bytes)?;
             let plan = e(engine.exec_start_prepare(&id, &body))?;
             if body.detach {
@@ -212,15 +291,27 @@ async fn handle(engine: &Arc<Engine>, route: Route, req: Request<Incoming>) -> R
             }
         }
         Route::ExecResize { id, h, w } => {
-            e(engine.exec_resize(&id, h.unwrap_or(0), w.unwrap_or(0)).await)?;
+            e(engine
+                .exec_resize(&id, h.unwrap_or(0), w.unwrap_or(0))
+                .await)?;
             http::empty(StatusCode::OK)
         }
         Route::ExecInspect { id } => http::json(StatusCode::OK, &e(engine.exec_inspect(&id))?),
 
-        Route::ImageCreate { from_src, from_image, repo, tag, message, changes, platform } => {
+        Route::ImageCreate {
+            from_src,
+            from_image,
+            repo,
+            tag,
+            message,
+            changes,
+            platform,
+        } => {
             if from_src.as_deref() == Some("-") || from_src.is_some() {
                 if from_src.as_deref() != Some("-") {
-                    return Err(ApiError::not_implemented("importing from a URL is not supported"));
+                    return Err(ApiError::not_implemented(
+                        "importing from a URL is not supported",
+                    ));
                 }
                 image_import(engine, req, repo, tag, message, changes, platform).await?
             } else if let Some(image) = from_image {
@@ -232,30 +323,60 @@ async fn handle(engine: &Arc<Engine>, route: Route, req: Request<Incoming>) -> R
                     "pull access denied for {reference}, repository does not exist or may require 'docker login': registries are not supported yet"
                 )));
             } else {
-                return Err(ApiError::invalid("either fromSrc or fromImage must be given"));
+                return Err(ApiError::invalid(
+                    "either fromSrc or fromImage must be given",
+                ));
             }
         }
-        Route::ImageList { filters, .. } => http::json(StatusCode::OK, &e(engine.images.list(&filters_map(&filters)).map_err(Into::into))?),
-        Route::ImageInspect { name } => http::json(StatusCode::OK, &e(engine.images.inspect(&name).map_err(Into::into))?),
-        Route::ImageHistory { name } => http::json(StatusCode::OK, &e(engine.images.history(&name).map_err(Into::into))?),
+        Route::ImageList { filters, .. } => http::json(
+            StatusCode::OK,
+            &e(engine
+                .images
+                .list(&filters_map(&filters))
+                .map_err(Into::into))?,
+        ),
+        Route::ImageInspect { name } => http::json(
+            StatusCode::OK,
+            &e(engine.images.inspect(&name).map_err(Into::into))?,
+        ),
+        Route::ImageHistory { name } => http::json(
+            StatusCode::OK,
+            &e(engine.images.history(&name).map_err(Into::into))?,
+        ),
         Route::ImageTag { name, repo, tag } => {
             let repo = repo.unwrap_or_default();
             let id = e(engine.images.resolve(&name).map_err(Into::into))?;
-            e(engine.images.tag(&name, &repo, tag.as_deref().filter(|t| !t.is_empty())).map_err(Into::into))?;
-            let shown = format!("{repo}:{}", tag.as_deref().filter(|t| !t.is_empty()).unwrap_or("latest"));
+            e(engine
+                .images
+                .tag(&name, &repo, tag.as_deref().filter(|t| !t.is_empty()))
+                .map_err(Into::into))?;
+            let shown = format!(
+                "{repo}:{}",
+                tag.as_deref().filter(|t| !t.is_empty()).unwrap_or("latest")
+            );
             engine.image_event(&id, "tag", &shown);
             http::empty(StatusCode::CREATED)
         }
-        Route::ImageDelete { name, force, noprune } => {
+        Route::ImageDelete {
+            name,
+            force,
+            noprune,
+        } => {
             let containers: Vec<_> = engine.all().iter().map(|c| c.record()).collect();
             let using = |image_id: &str| -> Vec<berth_image::ContainerUse> {
                 containers
                     .iter()
                     .filter(|r| r.image_id == image_id)
-                    .map(|r| berth_image::ContainerUse { id: r.id.clone(), running: r.state.is_running() })
+                    .map(|r| berth_image::ContainerUse {
+                        id: r.id.clone(),
+                        running: r.state.is_running(),
+                    })
                     .collect()
             };
-            let items = e(engine.images.remove(&name, force, noprune, &using).map_err(Into::into))?;
+            let items = e(engine
+                .images
+                .remove(&name, force, noprune, &using)
+                .map_err(Into::into))?;
             for item in &items {
                 match item {
                     berth_image::DeleteItem::Untagged(t) => engine.image_event(t, "untag", t),
@@ -264,7 +385,11 @@ async fn handle(engine: &Arc<Engine>, route: Route, req: Request<Incoming>) -> R
             }
             http::json(StatusCode::OK, &items)
         }
-        other => return Err(ApiError::not_implemented(format!("{other:?} is not implemented yet"))),
+        other => {
+            return Err(ApiError::not_implemented(format!(
+                "{other:?} is not implemented yet"
+            )))
+        }
     })
 }
 
@@ -279,11 +404,16 @@ async fn image_import(
 ) -> Result<Response<Body>> {
     // Stream the body into the store on a blocking thread through a pipe-like channel.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(16);
-    let reader = ChannelReader { rx, buf: Bytes::new() };
+    let reader = ChannelReader {
+        rx,
+        buf: Bytes::new(),
+    };
     let images = engine.clone();
     let repo = repo.filter(|r| !r.is_empty());
     let tag = tag.filter(|t| !t.is_empty());
-    let reference = repo.as_ref().map(|r| format!("{r}:{}", tag.as_deref().unwrap_or("latest")));
+    let reference = repo
+        .as_ref()
+        .map(|r| format!("{r}:{}", tag.as_deref().unwrap_or("latest")));
     let opts = berth_image::ImportOptions {
         repo,
         tag,
@@ -294,7 +424,8 @@ async fn image_import(
     let job = tokio::task::spawn_blocking(move || images.images.import(reader, &opts));
     let mut body = req.into_body();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|err| ApiError::invalid(format!("cannot read the request body: {err}")))?;
+        let frame = frame
+            .map_err(|err| ApiError::invalid(format!("cannot read the request body: {err}")))?;
         if let Ok(data) = frame.into_data() {
             if tx.send(data).is_err() {
                 break;
@@ -361,7 +492,10 @@ fn events(
                 && until.is_none_or(|u| t <= u.timestamp_nanos_opt().unwrap_or(i64::MAX))
         };
         if since.is_some() {
-            for ev in history.iter().filter(|ev| in_range(ev.time_nano) && ev.matches(&filters)) {
+            for ev in history
+                .iter()
+                .filter(|ev| in_range(ev.time_nano) && ev.matches(&filters))
+            {
                 let line = serde_json::to_string(ev).unwrap_or_default() + "\n";
                 if tx.send(Bytes::from(line)).await.is_err() {
                     return;

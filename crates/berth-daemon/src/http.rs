@@ -23,7 +23,9 @@ pub type Body = BoxBody<Bytes, io::Error>;
 pub type Upgraded = TokioIo<hyper::upgrade::Upgraded>;
 
 fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 fn no_body() -> Body {
@@ -33,7 +35,8 @@ fn no_body() -> Body {
 fn with_type(status: StatusCode, content_type: &'static str, body: Body) -> Response<Body> {
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 
@@ -44,7 +47,9 @@ pub fn json<T: serde::Serialize + ?Sized>(status: StatusCode, value: &T) -> Resp
             bytes.push(b'\n');
             with_type(status, "application/json", full(bytes))
         }
-        Err(err) => error(ApiError::system(format!("cannot encode the response: {err}"))),
+        Err(err) => error(ApiError::system(format!(
+            "cannot encode the response: {err}"
+        ))),
     }
 }
 
@@ -52,9 +57,17 @@ pub fn json<T: serde::Serialize + ?Sized>(status: StatusCode, value: &T) -> Resp
 pub fn error(err: ApiError) -> Response<Body> {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if status.is_server_error() {
-        tracing::warn!(status = status.as_u16(), message = err.message(), "request failed");
+        tracing::warn!(
+            status = status.as_u16(),
+            message = err.message(),
+            "request failed"
+        );
     } else {
-        tracing::debug!(status = status.as_u16(), message = err.message(), "request refused");
+        tracing::debug!(
+            status = status.as_u16(),
+            message = err.message(),
+            "request refused"
+        );
     }
     if status == StatusCode::NOT_MODIFIED {
         // A 304 has no body (dockerd sends none either).
@@ -78,7 +91,10 @@ pub fn ping(head: bool) -> Response<Body> {
         with_type(StatusCode::OK, "text/plain; charset=utf-8", full("OK"))
     };
     let h = resp.headers_mut();
-    h.insert("Cache-Control", HeaderValue::from_static("no-cache, no-store, must-revalidate"));
+    h.insert(
+        "Cache-Control",
+        HeaderValue::from_static("no-cache, no-store, must-revalidate"),
+    );
     h.insert("Pragma", HeaderValue::from_static("no-cache"));
     // "1" is the classic builder: berth has no BuildKit, so clients must not ask for it.
     h.insert("Builder-Version", HeaderValue::from_static("1"));
@@ -98,7 +114,9 @@ impl hyper::body::Body for ChannelBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        self.rx.poll_recv(cx).map(|chunk| chunk.map(|r| r.map(Frame::data)))
+        self.rx
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|r| r.map(Frame::data)))
     }
 }
 
@@ -132,7 +150,9 @@ pub fn hijack<B>(
         "application/vnd.docker.multiplexed-stream"
     };
     let mut resp = with_type(StatusCode::SWITCHING_PROTOCOLS, content_type, no_body());
-    resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-    resp.headers_mut().insert(UPGRADE, HeaderValue::from_static("tcp"));
+    resp.headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    resp.headers_mut()
+        .insert(UPGRADE, HeaderValue::from_static("tcp"));
     (resp, async move { on_upgrade.await.map(TokioIo::new) })
 }

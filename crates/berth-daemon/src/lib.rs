@@ -46,14 +46,12 @@ impl server::Handler for Api {
     fn handle(
         &self,
         req: hyper::Request<hyper::body::Incoming>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = hyper::Response<http::Body>> + Send>> {
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = hyper::Response<http::Body>> + Send>>
+    {
         let engine = self.engine.clone();
         Box::pin(async move {
-            let parsed = berth_api::route::parse(
-                req.method().as_str(),
-                req.uri().path(),
-                req.uri().query(),
-            );
+            let parsed =
+                berth_api::route::parse(req.method().as_str(), req.uri().path(), req.uri().query());
             match parsed {
                 Ok(request) => handlers::dispatch(&engine, request.route, req).await,
                 Err(err) => http::error(err),
@@ -96,7 +94,10 @@ pub async fn run(config: Config) -> Result<(), Error> {
         let listener = server::bind_unix(&path).map_err(|e| Error::Listen(host.clone(), e))?;
         listeners.push(listener);
     }
-    let _ = std::fs::write(config.exec_root.join("berth.pid"), format!("{}\n", std::process::id()));
+    let _ = std::fs::write(
+        config.exec_root.join("berth.pid"),
+        format!("{}\n", std::process::id()),
+    );
     tracing::info!(hosts = ?hosts, data_root = %config.data_root.display(), "API listen");
     let handler: Arc<dyn server::Handler> = Arc::new(Api { engine });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

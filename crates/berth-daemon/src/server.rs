@@ -56,10 +56,9 @@ fn common_headers(resp: &mut Response<Body>) {
     );
     h.insert("Docker-Experimental", HeaderValue::from_static("false"));
     h.insert("Ostype", HeaderValue::from_static("linux"));
-    if let Ok(server) = HeaderValue::from_str(&format!(
-        "Berth/{} (linux)",
-        berth_engine::system::VERSION
-    )) {
+    if let Ok(server) =
+        HeaderValue::from_str(&format!("Berth/{} (linux)", berth_engine::system::VERSION))
+    {
         h.insert("Server", server);
     }
 }

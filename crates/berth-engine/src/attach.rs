@@ -39,9 +39,8 @@ pub(crate) struct Pending {
 
 /// Connects the attaches made before start, between shim creation and start.
 pub(crate) async fn connect_pending(engine: &Engine, c: &Arc<Container>) {
-    let pending: Vec<Pending> = std::mem::take(
-        &mut *c.pending_attach.lock().unwrap_or_else(|e| e.into_inner()),
-    );
+    let pending: Vec<Pending> =
+        std::mem::take(&mut *c.pending_attach.lock().unwrap_or_else(|e| e.into_inner()));
     for p in pending {
         if p.reply.is_closed() {
             continue;
@@ -125,7 +124,9 @@ impl AttachPlan {
             };
             let path = self.engine.log_path(&rec.id);
             let tty = self.tty;
-            if let Ok(bytes) = tokio::task::spawn_blocking(move || logs::read_all(&path, &opts, tty)).await {
+            if let Ok(bytes) =
+                tokio::task::spawn_blocking(move || logs::read_all(&path, &opts, tty)).await
+            {
                 if client.write_all(&bytes).await.is_err() {
                     return StreamEnd::Closed;
                 }
@@ -214,7 +215,9 @@ where
     let output = async move {
         let end = loop {
             match shim::read_frame(&mut shim_read).await {
-                Ok(Some((shim::FRAME_EXIT, payload))) => break StreamEnd::Exited(shim::exit_code(&payload)),
+                Ok(Some((shim::FRAME_EXIT, payload))) => {
+                    break StreamEnd::Exited(shim::exit_code(&payload))
+                }
                 Ok(Some((kind, payload))) => {
                     let bytes = if tty {
                         payload

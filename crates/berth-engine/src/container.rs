@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use berth_api::types::{ContainerCreateBody, ContainerConfig, HostConfig};
+use berth_api::types::{ContainerConfig, ContainerCreateBody, HostConfig};
 use serde_json::{json, Value};
 
 use crate::error::{EngineError, Result};
@@ -47,7 +47,10 @@ fn exit_from_json(v: &Value) -> ExitStatus {
             .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(time::now),
-        oom_killed: v.get("oom_killed").and_then(Value::as_bool).unwrap_or(false),
+        oom_killed: v
+            .get("oom_killed")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     }
 }
 
@@ -94,9 +97,15 @@ pub fn parse_signal(sig: &str) -> Result<i32> {
         "PWR" => 30,
         "SYS" => 31,
         _ => {
-            if let Some(off) = name.strip_prefix("RTMIN+").and_then(|n| n.parse::<i32>().ok()) {
+            if let Some(off) = name
+                .strip_prefix("RTMIN+")
+                .and_then(|n| n.parse::<i32>().ok())
+            {
                 34 + off
-            } else if let Some(off) = name.strip_prefix("RTMAX-").and_then(|n| n.parse::<i32>().ok()) {
+            } else if let Some(off) = name
+                .strip_prefix("RTMAX-")
+                .and_then(|n| n.parse::<i32>().ok())
+            {
                 64 - off
             } else {
                 0
@@ -167,9 +176,7 @@ pub fn validate_host_config(hc: &HostConfig, ncpu: usize) -> Result<()> {
         return invalid("Minimum memory limit allowed is 6MB");
     }
     if hc.memory > 0 && hc.memory_swap > 0 && hc.memory_swap < hc.memory {
-        return invalid(
-            "Minimum memoryswap limit should be larger than memory limit, see usage",
-        );
+        return invalid("Minimum memoryswap limit should be larger than memory limit, see usage");
     }
     if hc.memory_swap > 0 && hc.memory == 0 {
         return invalid(
@@ -212,11 +219,15 @@ pub fn validate_host_config(hc: &HostConfig, ncpu: usize) -> Result<()> {
             }
         }
         other => {
-            return Err(EngineError::Invalid(format!("invalid restart policy '{other}'")));
+            return Err(EngineError::Invalid(format!(
+                "invalid restart policy '{other}'"
+            )));
         }
     }
     if hc.restart_policy.maximum_retry_count != 0 && hc.restart_policy.name != "on-failure" {
-        return invalid("invalid restart policy: maximum retry count can only be used with 'on-failure'");
+        return invalid(
+            "invalid restart policy: maximum retry count can only be used with 'on-failure'",
+        );
     }
     match network_mode(hc)? {
         NetworkMode::None | NetworkMode::Host => {}
@@ -259,7 +270,9 @@ impl Engine {
             ..
         } = body;
         if config.image.is_empty() {
-            return Err(EngineError::Invalid("config cannot be empty in order to create a container".into()));
+            return Err(EngineError::Invalid(
+                "config cannot be empty in order to create a container".into(),
+            ));
         }
         let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
         validate_host_config(&host_config, ncpu)?;
@@ -306,7 +319,9 @@ impl Engine {
             "runc" | "libcontainer" => host_config.runtime.clone(),
             other => {
                 let _ = std::fs::remove_dir_all(&dir);
-                return Err(EngineError::Invalid(format!("unknown or invalid runtime name: {other}")));
+                return Err(EngineError::Invalid(format!(
+                    "unknown or invalid runtime name: {other}"
+                )));
             }
         };
         let record = {
@@ -527,7 +542,12 @@ impl Engine {
     }
 
     /// `POST /containers/{id}/stop`: the stop signal, then SIGKILL after the timeout.
-    pub async fn stop(self: &Arc<Self>, key: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<()> {
+    pub async fn stop(
+        self: &Arc<Self>,
+        key: &str,
+        timeout: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<()> {
         let c = self.find(key)?;
         let _op = c.op.lock().await;
         if !c.record().state.is_running() {
@@ -538,7 +558,12 @@ impl Engine {
         Ok(())
     }
 
-    async fn stop_locked(self: &Arc<Self>, c: &Arc<Container>, timeout: Option<i64>, signal: Option<&str>) -> Result<()> {
+    async fn stop_locked(
+        self: &Arc<Self>,
+        c: &Arc<Container>,
+        timeout: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<()> {
         let rec = c.record();
         let sig = match signal.filter(|s| !s.is_empty()) {
             Some(s) => parse_signal(s)?,
@@ -586,9 +611,12 @@ impl Engine {
     async fn signal(&self, c: &Arc<Container>, sig: i32, all: bool) -> Result<()> {
         let rec = c.record();
         self.container_event(&rec, "kill", &[("signal", sig.to_string())]);
-        shim::call(&self.shim_dir(&c.id), json!({"op": "kill", "signal": sig, "all": all}))
-            .await
-            .map(|_| ())
+        shim::call(
+            &self.shim_dir(&c.id),
+            json!({"op": "kill", "signal": sig, "all": all}),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// `POST /containers/{id}/kill`.
@@ -621,7 +649,12 @@ impl Engine {
     }
 
     /// `POST /containers/{id}/restart`.
-    pub async fn restart(self: &Arc<Self>, key: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<()> {
+    pub async fn restart(
+        self: &Arc<Self>,
+        key: &str,
+        timeout: Option<i64>,
+        signal: Option<&str>,
+    ) -> Result<()> {
         let c = self.find(key)?;
         let _op = c.op.lock().await;
         if c.record().state.is_running() {
@@ -641,20 +674,33 @@ impl Engine {
         match (rec.state.status, pause) {
             (Status::Running, true) | (Status::Paused, false) => {}
             (Status::Paused, true) => {
-                return Err(EngineError::Conflict(format!("Container {} is already paused", c.id)))
+                return Err(EngineError::Conflict(format!(
+                    "Container {} is already paused",
+                    c.id
+                )))
             }
             (Status::Running, false) => {
-                return Err(EngineError::Conflict(format!("Container {} is not paused", c.id)))
+                return Err(EngineError::Conflict(format!(
+                    "Container {} is not paused",
+                    c.id
+                )))
             }
             _ => {
-                return Err(EngineError::Conflict(format!("Container {} is not running", c.id)))
+                return Err(EngineError::Conflict(format!(
+                    "Container {} is not running",
+                    c.id
+                )))
             }
         }
         let op = if pause { "pause" } else { "resume" };
         shim::call(&self.shim_dir(&c.id), json!({ "op": op })).await?;
         let dir = self.container_dir(&c.id);
         let rec = c.update(|r| {
-            r.state.status = if pause { Status::Paused } else { Status::Running };
+            r.state.status = if pause {
+                Status::Paused
+            } else {
+                Status::Running
+            };
             let _ = r.save(&dir);
             r.clone()
         });
@@ -666,7 +712,9 @@ impl Engine {
     pub async fn rename(self: &Arc<Self>, key: &str, new_name: &str) -> Result<()> {
         let c = self.find(key)?;
         if new_name.is_empty() {
-            return Err(EngineError::Invalid("Neither old nor new names may be empty".into()));
+            return Err(EngineError::Invalid(
+                "Neither old nor new names may be empty".into(),
+            ));
         }
         let new_name = names::validate(new_name)?;
         let old = c.record().name;
@@ -789,7 +837,10 @@ impl Engine {
     pub async fn resize(&self, key: &str, height: u32, width: u32) -> Result<()> {
         let c = self.find(key)?;
         if !c.record().state.is_running() {
-            return Err(EngineError::Conflict(format!("Container {} is not running", c.id)));
+            return Err(EngineError::Conflict(format!(
+                "Container {} is not running",
+                c.id
+            )));
         }
         shim::call(
             &self.shim_dir(&c.id),
@@ -804,7 +855,10 @@ impl Engine {
     pub async fn top(&self, key: &str, ps_args: &str) -> Result<Value> {
         let c = self.find(key)?;
         if !c.record().state.is_running() {
-            return Err(EngineError::Conflict(format!("Container {} is not running", c.id)));
+            return Err(EngineError::Conflict(format!(
+                "Container {} is not running",
+                c.id
+            )));
         }
         let pids = cgroup_pids(&c.id);
         let args: Vec<&str> = if ps_args.is_empty() {
@@ -870,7 +924,10 @@ pub fn parse_ps(output: &str, pids: &[i32]) -> Result<Value> {
         if !pids.contains(&pid) {
             continue;
         }
-        let mut row: Vec<String> = fields[..titles.len() - 1].iter().map(|s| s.to_string()).collect();
+        let mut row: Vec<String> = fields[..titles.len() - 1]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         row.push(fields[titles.len() - 1..].join(" "));
         procs.push(row);
     }
@@ -895,7 +952,11 @@ pub fn parse_bind(spec: &str) -> Result<Bind> {
     let (source, destination, opts) = match parts.as_slice() {
         [s, d] => (*s, *d, ""),
         [s, d, o] => (*s, *d, *o),
-        _ => return Err(EngineError::Invalid(format!("invalid volume specification: '{spec}'"))),
+        _ => {
+            return Err(EngineError::Invalid(format!(
+                "invalid volume specification: '{spec}'"
+            )))
+        }
     };
     if !destination.starts_with('/') {
         return Err(EngineError::Invalid(format!(
@@ -911,7 +972,8 @@ pub fn parse_bind(spec: &str) -> Result<Bind> {
     for opt in opts.split(',').filter(|o| !o.is_empty()) {
         match opt {
             "ro" => read_only = true,
-            "rw" | "z" | "Z" | "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave" => {}
+            "rw" | "z" | "Z" | "private" | "rprivate" | "shared" | "rshared" | "slave"
+            | "rslave" => {}
             _ => return Err(EngineError::Invalid(format!("invalid mode: {opt}"))),
         }
     }
@@ -950,7 +1012,10 @@ mod tests {
         };
         merge_image_config(&mut user, &image);
         assert_eq!(user.cmd, Some(vec!["sh".to_string()]));
-        assert_eq!(user.env, Some(vec!["PATH=/bin".to_string(), "A=2".to_string()]));
+        assert_eq!(
+            user.env,
+            Some(vec!["PATH=/bin".to_string(), "A=2".to_string()])
+        );
         assert_eq!(user.working_dir, "/w");
         // An entrypoint given by the user drops the image's Cmd.
         let mut user = ContainerConfig {
@@ -967,13 +1032,22 @@ mod tests {
             memory: 1024,
             ..Default::default()
         };
-        assert!(validate_host_config(&hc, 2).unwrap_err().to_string().contains("6MB"));
+        assert!(validate_host_config(&hc, 2)
+            .unwrap_err()
+            .to_string()
+            .contains("6MB"));
         hc.memory = 0;
         hc.nano_cpus = 3_000_000_000;
-        assert!(validate_host_config(&hc, 2).unwrap_err().to_string().contains("only 2 CPUs"));
+        assert!(validate_host_config(&hc, 2)
+            .unwrap_err()
+            .to_string()
+            .contains("only 2 CPUs"));
         hc.nano_cpus = 0;
         hc.network_mode = "foo".into();
-        assert!(matches!(validate_host_config(&hc, 2), Err(EngineError::NotFound(_))));
+        assert!(matches!(
+            validate_host_config(&hc, 2),
+            Err(EngineError::NotFound(_))
+        ));
     }
 
     #[test]
@@ -988,10 +1062,17 @@ mod tests {
     fn binds() {
         assert_eq!(
             parse_bind("/a:/b:ro").unwrap(),
-            Bind { source: "/a".into(), destination: "/b".into(), read_only: true }
+            Bind {
+                source: "/a".into(),
+                destination: "/b".into(),
+                read_only: true
+            }
         );
         assert!(parse_bind("/a:b").is_err());
-        assert!(matches!(parse_bind("vol:/b"), Err(EngineError::NotImplemented(_))));
+        assert!(matches!(
+            parse_bind("vol:/b"),
+            Err(EngineError::NotImplemented(_))
+        ));
     }
 }
 
@@ -1024,7 +1105,10 @@ impl std::io::Write for ChannelWriter {
 
 impl Engine {
     /// `GET /containers/{id}/export`: a tar of the container's filesystem.
-    pub async fn export(self: &Arc<Self>, key: &str) -> Result<tokio::sync::mpsc::Receiver<bytes::Bytes>> {
+    pub async fn export(
+        self: &Arc<Self>,
+        key: &str,
+    ) -> Result<tokio::sync::mpsc::Receiver<bytes::Bytes>> {
         let c = self.find(key)?;
         let dir = self.container_dir(&c.id);
         let running = c.record().state.is_running();
@@ -1037,7 +1121,10 @@ impl Engine {
         let engine = self.clone();
         let c2 = c.clone();
         tokio::task::spawn_blocking(move || {
-            let mut w = ChannelWriter { tx, buf: Vec::new() };
+            let mut w = ChannelWriter {
+                tx,
+                buf: Vec::new(),
+            };
             if let Err(e) = berth_image::rootfs::export(&dir.join("rootfs"), &mut w) {
                 tracing::warn!(id = %c2.id, error = %e, "export failed");
             }

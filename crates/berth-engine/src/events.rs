@@ -97,7 +97,9 @@ impl Event {
                                     || self.actor.attributes.get("name") == Some(v)))
                     }
                     "label" => match v.split_once('=') {
-                        Some((k, val)) => self.actor.attributes.get(k).map(String::as_str) == Some(val),
+                        Some((k, val)) => {
+                            self.actor.attributes.get(k).map(String::as_str) == Some(val)
+                        }
                         None => self.actor.attributes.contains_key(v.as_str()),
                     },
                     "scope" => v == "local",

@@ -106,12 +106,15 @@ impl ExecPlan {
     }
 
     async fn begin(&self) -> Result<tokio::io::BufReader<tokio::net::UnixStream>> {
-        let (reply, conn) = shim::open(&self.engine.shim_dir(&self.exec.container_id), &self.request)
-            .await
-            .map_err(|e| {
-                self.exec.set(|s| s.running = false);
-                e
-            })?;
+        let (reply, conn) = shim::open(
+            &self.engine.shim_dir(&self.exec.container_id),
+            &self.request,
+        )
+        .await
+        .map_err(|e| {
+            self.exec.set(|s| s.running = false);
+            e
+        })?;
         let pid = reply.get("pid").and_then(Value::as_i64).unwrap_or_default() as i32;
         self.exec.set(|s| {
             s.running = true;
@@ -119,8 +122,11 @@ impl ExecPlan {
         });
         if let Ok(c) = self.engine.find(&self.exec.container_id) {
             let rec = c.record();
-            self.engine
-                .container_event(&rec, &format!("exec_start: {}", self.command()), &[("execID", self.exec.id.clone())]);
+            self.engine.container_event(
+                &rec,
+                &format!("exec_start: {}", self.command()),
+                &[("execID", self.exec.id.clone())],
+            );
         }
         Ok(conn)
     }
@@ -139,7 +145,10 @@ impl ExecPlan {
             self.engine.container_event(
                 &rec,
                 "exec_die",
-                &[("execID", self.exec.id.clone()), ("exitCode", code.to_string())],
+                &[
+                    ("execID", self.exec.id.clone()),
+                    ("exitCode", code.to_string()),
+                ],
             );
         }
     }
@@ -183,7 +192,11 @@ impl Engine {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(id.clone(), exec);
-        self.container_event(&rec, &format!("exec_create: {cmd}"), &[("execID", id.clone())]);
+        self.container_event(
+            &rec,
+            &format!("exec_create: {cmd}"),
+            &[("execID", id.clone())],
+        );
         Ok(id)
     }
 
@@ -204,7 +217,11 @@ impl Engine {
     }
 
     /// Validates `POST /exec/{id}/start` before the connection is hijacked.
-    pub fn exec_start_prepare(self: &Arc<Self>, id: &str, body: &ExecStartBody) -> Result<ExecPlan> {
+    pub fn exec_start_prepare(
+        self: &Arc<Self>,
+        id: &str,
+        body: &ExecStartBody,
+    ) -> Result<ExecPlan> {
         let exec = self.find_exec(id)?;
         {
             let mut state = exec.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -218,12 +235,19 @@ impl Engine {
         let c = self.find(&exec.container_id)?;
         let rec = c.record();
         if !rec.state.is_running() {
-            return Err(EngineError::Conflict(format!("Container {} is not running", rec.id)));
+            return Err(EngineError::Conflict(format!(
+                "Container {} is not running",
+                rec.id
+            )));
         }
         let cfg = &exec.config;
         let tty = cfg.tty || body.tty;
         let rootfs = self.container_dir(&rec.id).join("rootfs");
-        let user = if cfg.user.is_empty() { rec.config.user.clone() } else { cfg.user.clone() };
+        let user = if cfg.user.is_empty() {
+            rec.config.user.clone()
+        } else {
+            cfg.user.clone()
+        };
         let user = crate::spec::user_string(&rootfs, &user)?;
         let mut env = rec.config.env.clone().unwrap_or_default();
         for var in cfg.env.clone().unwrap_or_default() {
@@ -241,7 +265,11 @@ impl Engine {
         } else {
             "/".into()
         };
-        let size = body.console_size.clone().or(cfg.console_size.clone()).unwrap_or_default();
+        let size = body
+            .console_size
+            .clone()
+            .or(cfg.console_size.clone())
+            .unwrap_or_default();
         let request = json!({
             "op": "exec",
             "args": cfg.cmd.clone().unwrap_or_default(),

@@ -52,7 +52,9 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     if s == time::ZERO {
         return None;
     }
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The `Status` column text, as dockerd's `State.String()` makes it.
@@ -60,7 +62,8 @@ pub fn status_text(rec: &ContainerRecord, now: DateTime<Utc>) -> String {
     let st = &rec.state;
     match st.status {
         Status::Running | Status::Paused => {
-            let up = parse_time(&st.started_at).map_or("Less than a second".into(), |t| human_duration(now - t));
+            let up = parse_time(&st.started_at)
+                .map_or("Less than a second".into(), |t| human_duration(now - t));
             if st.status == Status::Paused {
                 format!("Up {up} (Paused)")
             } else {
@@ -92,7 +95,13 @@ pub fn command_text(rec: &ContainerRecord) -> String {
     }
     let args: Vec<String> = args
         .iter()
-        .map(|a| if a.contains(' ') { format!("'{a}'") } else { a.clone() })
+        .map(|a| {
+            if a.contains(' ') {
+                format!("'{a}'")
+            } else {
+                a.clone()
+            }
+        })
         .collect();
     format!("{path} {}", args.join(" "))
 }
@@ -152,7 +161,8 @@ impl Engine {
         let dir = self.container_dir(&rec.id);
         let argv = rec.command_line();
         let st = &rec.state;
-        let mut config = serde_json::to_value(&rec.config).map_err(|e| EngineError::system("encode", e))?;
+        let mut config =
+            serde_json::to_value(&rec.config).map_err(|e| EngineError::system("encode", e))?;
         if let Some(obj) = config.as_object_mut() {
             // dockerd omits an empty Healthcheck and keeps `Volumes`/`OnBuild` as null.
             obj.retain(|k, v| !(k == "Healthcheck" && v.is_null()));
@@ -222,8 +232,20 @@ impl Engine {
         for key in filters.keys() {
             if !matches!(
                 key.as_str(),
-                "id" | "name" | "label" | "status" | "ancestor" | "exited" | "before" | "since"
-                    | "network" | "volume" | "health" | "isolation" | "is-task" | "publish" | "expose"
+                "id" | "name"
+                    | "label"
+                    | "status"
+                    | "ancestor"
+                    | "exited"
+                    | "before"
+                    | "since"
+                    | "network"
+                    | "volume"
+                    | "health"
+                    | "isolation"
+                    | "is-task"
+                    | "publish"
+                    | "expose"
             ) {
                 return Err(EngineError::Invalid(format!("invalid filter '{key}'")));
             }
@@ -233,9 +255,7 @@ impl Engine {
                 s.as_str(),
                 "created" | "restarting" | "running" | "removing" | "paused" | "exited" | "dead"
             ) {
-                return Err(EngineError::Invalid(format!(
-                    "invalid filter 'status={s}'"
-                )));
+                return Err(EngineError::Invalid(format!("invalid filter 'status={s}'")));
             }
         }
         let mut containers: Vec<Arc<Container>> = self.all();
@@ -257,7 +277,9 @@ impl Engine {
             .filter_map(|a| self.images.resolve(a).ok())
             .collect();
         let any = |key: &str, f: &dyn Fn(&str) -> bool| -> bool {
-            filters.get(key).is_none_or(|vals| vals.is_empty() || vals.iter().any(|v| f(v)))
+            filters
+                .get(key)
+                .is_none_or(|vals| vals.is_empty() || vals.iter().any(|v| f(v)))
         };
         let now = Utc::now();
         let mut out = Vec::new();
@@ -308,7 +330,8 @@ impl Engine {
                 "Mounts": mounts(&rec),
             });
             if size {
-                let rw = berth_image::rootfs::dir_size(&self.container_dir(&rec.id).join("upper")).unwrap_or(0);
+                let rw = berth_image::rootfs::dir_size(&self.container_dir(&rec.id).join("upper"))
+                    .unwrap_or(0);
                 item["SizeRw"] = json!(rw);
                 let image = self.images.image_size(&rec.image_id).unwrap_or(0);
                 item["SizeRootFs"] = json!(rw + image);

@@ -15,8 +15,8 @@ pub mod logs;
 pub mod names;
 pub mod record;
 pub mod shim;
-pub mod system;
 mod spec;
+pub mod system;
 pub mod time;
 
 use std::collections::{BTreeMap, HashMap};
@@ -87,7 +87,10 @@ impl Container {
 
     /// A copy of the record.
     pub fn record(&self) -> ContainerRecord {
-        self.record.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.record
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Changes the record under its lock and returns what the closure returned.
@@ -213,8 +216,13 @@ impl Engine {
 
     /// Publishes a container event with docker's attributes (name, image, labels).
     pub fn container_event(&self, rec: &ContainerRecord, action: &str, extra: &[(&str, String)]) {
-        let mut attrs: BTreeMap<String, String> =
-            rec.config.labels.clone().unwrap_or_default().into_iter().collect();
+        let mut attrs: BTreeMap<String, String> = rec
+            .config
+            .labels
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         attrs.insert("name".into(), rec.name.clone());
         attrs.insert("image".into(), rec.config.image.clone());
         for (k, v) in extra {
@@ -255,7 +263,9 @@ impl Engine {
                     .await
                     .ok();
                 match alive {
-                    Some(state) if state.get("status").and_then(|s| s.as_str()) != Some("exited") => {
+                    Some(state)
+                        if state.get("status").and_then(|s| s.as_str()) != Some("exited") =>
+                    {
                         let engine = self.clone();
                         tokio::spawn(async move { engine.monitor(c).await });
                     }

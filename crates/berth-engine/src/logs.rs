@@ -47,7 +47,9 @@ fn render(line: &str, opts: &LogOptions, tty: bool) -> Option<Vec<u8>> {
         "stderr" if opts.stderr => 2,
         _ => return None,
     };
-    let time = DateTime::parse_from_rfc3339(&entry.time).ok()?.with_timezone(&Utc);
+    let time = DateTime::parse_from_rfc3339(&entry.time)
+        .ok()?
+        .with_timezone(&Utc);
     if opts.since.is_some_and(|s| time < s) || opts.until.is_some_and(|u| time >= u) {
         return None;
     }
@@ -133,7 +135,11 @@ fn read_new(path: &PathBuf, offset: u64, opts: &LogOptions, tty: bool) -> (Vec<u
 impl Engine {
     /// Streams a container's log; with `follow`, until the container stops. Returns
     /// whether the container has a tty (raw stream) and the chunks.
-    pub fn logs(self: &Arc<Self>, key: &str, opts: LogOptions) -> Result<(bool, mpsc::Receiver<Bytes>)> {
+    pub fn logs(
+        self: &Arc<Self>,
+        key: &str,
+        opts: LogOptions,
+    ) -> Result<(bool, mpsc::Receiver<Bytes>)> {
         let c = self.find(key)?;
         let rec = c.record();
         let tty = rec.config.tty;
@@ -200,14 +206,39 @@ mod tests {
             ),
         )
         .unwrap();
-        let all = LogOptions { stdout: true, stderr: true, ..Default::default() };
+        let all = LogOptions {
+            stdout: true,
+            stderr: true,
+            ..Default::default()
+        };
         assert_eq!(read_all(&path, &all, true), b"a\nb\nc\n");
-        let out = read_all(&path, &LogOptions { stderr: false, ..all.clone() }, false);
-        assert_eq!(out, [shim::docker_frame(1, b"a\n"), shim::docker_frame(1, b"c\n")].concat());
-        let tail = LogOptions { tail: Some(1), timestamps: true, ..all.clone() };
-        assert_eq!(read_all(&path, &tail, true), b"2026-01-01T00:00:02.000000000Z c\n");
+        let out = read_all(
+            &path,
+            &LogOptions {
+                stderr: false,
+                ..all.clone()
+            },
+            false,
+        );
+        assert_eq!(
+            out,
+            [shim::docker_frame(1, b"a\n"), shim::docker_frame(1, b"c\n")].concat()
+        );
+        let tail = LogOptions {
+            tail: Some(1),
+            timestamps: true,
+            ..all.clone()
+        };
+        assert_eq!(
+            read_all(&path, &tail, true),
+            b"2026-01-01T00:00:02.000000000Z c\n"
+        );
         let since = LogOptions {
-            since: Some(DateTime::parse_from_rfc3339("2026-01-01T00:00:01Z").unwrap().with_timezone(&Utc)),
+            since: Some(
+                DateTime::parse_from_rfc3339("2026-01-01T00:00:01Z")
+                    .unwrap()
+                    .with_timezone(&Utc),
+            ),
             ..all
         };
         assert_eq!(read_all(&path, &since, true), b"b\nc\n");

@@ -77,7 +77,10 @@ pub async fn spawn(args: &SpawnArgs) -> Result<i32> {
     // The first shim process exits right after forking the real one.
     let _ = child.wait().await;
     let reply: Value = serde_json::from_str(line.trim()).map_err(|_| {
-        EngineError::System(format!("shim failed to start the container: {}", line.trim()))
+        EngineError::System(format!(
+            "shim failed to start the container: {}",
+            line.trim()
+        ))
     })?;
     if let Some(err) = reply.get("error").and_then(Value::as_str) {
         return Err(EngineError::System(format!(
@@ -141,7 +144,9 @@ pub async fn call(state: &Path, request: Value) -> Result<Value> {
 }
 
 /// Reads one frame: `(kind, payload)`; `None` at end of stream.
-pub async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> std::io::Result<Option<(u8, Vec<u8>)>> {
+pub async fn read_frame<R: AsyncReadExt + Unpin>(
+    r: &mut R,
+) -> std::io::Result<Option<(u8, Vec<u8>)>> {
     let mut header = [0u8; 8];
     match r.read_exact(&mut header).await {
         Ok(_) => {}

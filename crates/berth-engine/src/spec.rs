@@ -38,7 +38,8 @@ fn resolv_conf(host_network: bool) -> String {
         .filter(|l| {
             let mut f = l.split_whitespace();
             !(f.next() == Some("nameserver")
-                && f.next().is_some_and(|ip| ip.starts_with("127.") || ip == "::1"))
+                && f.next()
+                    .is_some_and(|ip| ip.starts_with("127.") || ip == "::1"))
         })
         .map(|l| format!("{l}\n"))
         .collect()
@@ -67,7 +68,8 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
     let mode = network_mode(&rec.host_config)?;
     let host_network = mode == NetworkMode::Host;
     let hostname = rec.config.hostname.clone();
-    std::fs::write(dir.join("hostname"), format!("{hostname}\n")).map_err(io("cannot write hostname"))?;
+    std::fs::write(dir.join("hostname"), format!("{hostname}\n"))
+        .map_err(io("cannot write hostname"))?;
     let mut hosts = if host_network {
         std::fs::read_to_string("/etc/hosts").unwrap_or_else(|_| HOSTS.to_string())
     } else {
@@ -88,8 +90,9 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
     std::fs::write(dir.join("resolv.conf"), resolv).map_err(io("cannot write resolv.conf"))?;
 
     let rootfs = dir.join("rootfs");
-    let (uid, gid, mut additional_gids) = berth_runtime::user::resolve_user(&rootfs, &rec.config.user)
-        .map_err(|e| EngineError::Invalid(e.to_string()))?;
+    let (uid, gid, mut additional_gids) =
+        berth_runtime::user::resolve_user(&rootfs, &rec.config.user)
+            .map_err(|e| EngineError::Invalid(e.to_string()))?;
     for g in rec.host_config.group_add.iter().flatten() {
         match g.parse::<u32>() {
             Ok(n) => additional_gids.push(n),
@@ -102,7 +105,10 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
     }
     let mut env = rec.config.env.clone().unwrap_or_default();
     if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+        env.insert(
+            0,
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+        );
     }
     if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
         env.insert(1.min(env.len()), format!("HOSTNAME={hostname}"));
@@ -123,7 +129,11 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
         if !Path::new(&b.source).exists() {
             std::fs::create_dir_all(&b.source).map_err(io("cannot create the bind source"))?;
         }
-        mounts.push(rspec::Mount::bind(b.source.into(), &b.destination, b.read_only));
+        mounts.push(rspec::Mount::bind(
+            b.source.into(),
+            &b.destination,
+            b.read_only,
+        ));
     }
     for (dest, opts) in rec.host_config.tmpfs.iter().flatten() {
         mounts.push(rspec::Mount::tmpfs(dest, opts));
@@ -138,7 +148,11 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
         rootfs: rootfs.clone(),
         args: rec.command_line(),
         env,
-        cwd: if rec.config.working_dir.is_empty() { "/".into() } else { rec.config.working_dir.clone() },
+        cwd: if rec.config.working_dir.is_empty() {
+            "/".into()
+        } else {
+            rec.config.working_dir.clone()
+        },
         uid,
         gid,
         additional_gids,
@@ -160,9 +174,17 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
             .ulimits
             .iter()
             .flatten()
-            .map(|u| rspec::Ulimit { name: u.name.clone(), soft: u.soft, hard: u.hard })
+            .map(|u| rspec::Ulimit {
+                name: u.name.clone(),
+                soft: u.soft,
+                hard: u.hard,
+            })
             .collect(),
-        network: if host_network { rspec::Network::Host } else { rspec::Network::None },
+        network: if host_network {
+            rspec::Network::Host
+        } else {
+            rspec::Network::None
+        },
         mounts,
         readonly_rootfs: rec.host_config.readonly_rootfs,
         privileged: rec.host_config.privileged,
@@ -180,7 +202,8 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
     let bundle = dir.join("bundle");
     std::fs::create_dir_all(&bundle).map_err(io("cannot create the bundle"))?;
     let bytes = serde_json::to_vec(&spec).map_err(|e| EngineError::system("encode spec", e))?;
-    crate::record::write_atomic(&bundle.join("config.json"), &bytes).map_err(io("cannot write the spec"))?;
+    crate::record::write_atomic(&bundle.join("config.json"), &bytes)
+        .map_err(io("cannot write the spec"))?;
     Ok(())
 }
 

@@ -97,10 +97,15 @@ mod tests {
     fn since_forms() {
         let now = DateTime::from_timestamp(1_000_000, 0).unwrap();
         assert_eq!(parse_since("10s", now).unwrap().timestamp(), 999_990);
-        assert_eq!(parse_since("1h30m", now).unwrap().timestamp(), 1_000_000 - 5400);
+        assert_eq!(
+            parse_since("1h30m", now).unwrap().timestamp(),
+            1_000_000 - 5400
+        );
         assert_eq!(parse_since("500", now).unwrap().timestamp(), 500);
         assert_eq!(
-            parse_since("1970-01-01T00:01:40Z", now).unwrap().timestamp(),
+            parse_since("1970-01-01T00:01:40Z", now)
+                .unwrap()
+                .timestamp(),
             100
         );
         assert!(parse_since("yesterday", now).is_none());

@@ -18,13 +18,20 @@ struct Resp {
 
 impl Resp {
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
     fn message(&self) -> String {
-        self.json()["message"].as_str().unwrap_or_default().to_string()
+        self.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -38,21 +45,37 @@ fn request(d: &Daemon, method: &str, path: &str, body: Option<&str>) -> Resp {
     s.write_all(req.as_bytes()).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")) {
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+    {
         let mut out = Vec::new();
         let mut rest = &body[..];
         loop {
-            let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") else { break };
-            let len = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16).unwrap_or(0);
+            let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") else {
+                break;
+            };
+            let len = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16)
+                .unwrap_or(0);
             if len == 0 {
                 break;
             }
@@ -61,7 +84,11 @@ fn request(d: &Daemon, method: &str, path: &str, body: Option<&str>) -> Resp {
         }
         body = out;
     }
-    Resp { status, headers, body }
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 #[test]
@@ -95,17 +122,42 @@ fn bad_input_gets_docker_errors() {
     let r = request(&d, "GET", "/containers/nope/json", None);
     assert_eq!(r.status, 404);
     assert_eq!(r.message(), "No such container: nope");
-    let r = request(&d, "POST", "/containers/create", Some(r#"{"Image":"nope:1","Cmd":["true"]}"#));
+    let r = request(
+        &d,
+        "POST",
+        "/containers/create",
+        Some(r#"{"Image":"nope:1","Cmd":["true"]}"#),
+    );
     assert_eq!(r.status, 404);
     assert_eq!(r.message(), "No such image: nope:1");
-    let r = request(&d, "POST", "/containers/create?name=ab", Some(r#"{"Image":"busybox","Cmd":["true"]}"#));
+    let r = request(
+        &d,
+        "POST",
+        "/containers/create?name=ab",
+        Some(r#"{"Image":"busybox","Cmd":["true"]}"#),
+    );
     assert_eq!(r.status, 201);
     let id = r.json()["Id"].as_str().unwrap().to_string();
-    let r = request(&d, "POST", "/containers/create?name=ab", Some(r#"{"Image":"busybox","Cmd":["true"]}"#));
+    let r = request(
+        &d,
+        "POST",
+        "/containers/create?name=ab",
+        Some(r#"{"Image":"busybox","Cmd":["true"]}"#),
+    );
     assert_eq!(r.status, 409);
-    let r = request(&d, "POST", "/containers/create?name=a%20b", Some(r#"{"Image":"busybox","Cmd":["true"]}"#));
+    let r = request(
+        &d,
+        "POST",
+        "/containers/create?name=a%20b",
+        Some(r#"{"Image":"busybox","Cmd":["true"]}"#),
+    );
     assert_eq!(r.status, 400);
-    let r = request(&d, "GET", "/containers/json?filters=%7B%22foo%22%3A%5B%22x%22%5D%7D", None);
+    let r = request(
+        &d,
+        "GET",
+        "/containers/json?filters=%7B%22foo%22%3A%5B%22x%22%5D%7D",
+        None,
+    );
     assert_eq!(r.status, 400);
     let r = request(&d, "GET", "/no/such/endpoint", None);
     assert_eq!(r.status, 404);
@@ -123,7 +175,12 @@ fn create_start_wait_inspect_logs_over_api() {
         "Labels": {"k": "v"}, "Env": ["A=1"], "WorkingDir": "/tmp",
         "HostConfig": {"Memory": 67108864, "NanoCpus": 500000000, "PidsLimit": 50, "NetworkMode": "none"}
     });
-    let r = request(&d, "POST", "/v1.41/containers/create?name=apitest", Some(&body.to_string()));
+    let r = request(
+        &d,
+        "POST",
+        "/v1.41/containers/create?name=apitest",
+        Some(&body.to_string()),
+    );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let id = r.json()["Id"].as_str().unwrap().to_string();
     let i = request(&d, "GET", &format!("/containers/{id}/json"), None).json();
@@ -132,8 +189,14 @@ fn create_start_wait_inspect_logs_over_api() {
     assert_eq!(i["HostConfig"]["Memory"], 67108864);
     assert_eq!(i["Config"]["Labels"]["k"], "v");
     assert_eq!(i["GraphDriver"]["Name"], "overlay2");
-    assert!(i["GraphDriver"]["Data"]["UpperDir"].as_str().unwrap().ends_with("/upper"));
-    assert_eq!(request(&d, "POST", &format!("/containers/{id}/start"), None).status, 204);
+    assert!(i["GraphDriver"]["Data"]["UpperDir"]
+        .as_str()
+        .unwrap()
+        .ends_with("/upper"));
+    assert_eq!(
+        request(&d, "POST", &format!("/containers/{id}/start"), None).status,
+        204
+    );
     let w = request(&d, "POST", &format!("/containers/{id}/wait"), None).json();
     assert_eq!(w["StatusCode"], 3);
     let i = request(&d, "GET", &format!("/containers/{id}/json"), None).json();
@@ -141,19 +204,40 @@ fn create_start_wait_inspect_logs_over_api() {
     assert_eq!(i["State"]["ExitCode"], 3);
     assert_ne!(i["State"]["FinishedAt"], "0001-01-01T00:00:00Z");
     // Logs in multiplexed frames: stdout is stream 1, stderr 2.
-    let logs = request(&d, "GET", &format!("/containers/{id}/logs?stdout=1&stderr=1"), None).body;
+    let logs = request(
+        &d,
+        "GET",
+        &format!("/containers/{id}/logs?stdout=1&stderr=1"),
+        None,
+    )
+    .body;
     assert_eq!(&logs[..8], &[1, 0, 0, 0, 0, 0, 0, 4]);
     assert_eq!(&logs[8..12], b"out\n");
     assert_eq!(&logs[12..20], &[2, 0, 0, 0, 0, 0, 0, 4]);
-    let tail = request(&d, "GET", &format!("/containers/{id}/logs?stdout=1&stderr=1&tail=1"), None).body;
+    let tail = request(
+        &d,
+        "GET",
+        &format!("/containers/{id}/logs?stdout=1&stderr=1&tail=1"),
+        None,
+    )
+    .body;
     assert_eq!(&tail[8..], b"err\n");
     // Start of a started container: 304; list with filters.
-    let list = request(&d, "GET", "/containers/json?all=1&filters=%7B%22status%22%3A%5B%22exited%22%5D%7D", None).json();
+    let list = request(
+        &d,
+        "GET",
+        "/containers/json?all=1&filters=%7B%22status%22%3A%5B%22exited%22%5D%7D",
+        None,
+    )
+    .json();
     assert_eq!(list[0]["Id"], id.as_str());
     assert_eq!(list[0]["Command"], "sh -c 'echo out; echo err >&2; exit 3'");
     let list = request(&d, "GET", "/containers/json", None).json();
     assert_eq!(list.as_array().unwrap().len(), 0);
-    assert_eq!(request(&d, "DELETE", &format!("/containers/{id}?v=1"), None).status, 204);
+    assert_eq!(
+        request(&d, "DELETE", &format!("/containers/{id}?v=1"), None).status,
+        204
+    );
 }
 
 #[test]
@@ -167,12 +251,18 @@ fn runc_backend_runs_the_same_container() {
     let r = request(&d, "POST", "/containers/create", Some(&body.to_string()));
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let id = r.json()["Id"].as_str().unwrap().to_string();
-    assert_eq!(request(&d, "POST", &format!("/containers/{id}/start"), None).status, 204);
+    assert_eq!(
+        request(&d, "POST", &format!("/containers/{id}/start"), None).status,
+        204
+    );
     let w = request(&d, "POST", &format!("/containers/{id}/wait"), None).json();
     assert_eq!(w["StatusCode"], 6);
     let logs = d.ok(&["logs", &id]);
     assert!(logs.contains("CapEff:\t00000000a80425fb"), "{logs}");
     assert!(logs.contains("Seccomp:\t2"), "{logs}");
     assert!(logs.contains("viarunc"), "{logs}");
-    assert_eq!(request(&d, "DELETE", &format!("/containers/{id}"), None).status, 204);
+    assert_eq!(
+        request(&d, "DELETE", &format!("/containers/{id}"), None).status,
+        204
+    );
 }

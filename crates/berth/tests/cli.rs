@@ -10,7 +10,14 @@ use common::{cgroup_pids, cgroup_roots, wait_until, Daemon};
 fn run_prints_output_and_exit_codes() {
     let d = Daemon::with_busybox();
     assert_eq!(d.ok(&["run", "--rm", "busybox", "echo", "hello"]), "hello");
-    let out = d.berth(&["run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 7"]);
+    let out = d.berth(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 7",
+    ]);
     assert_eq!(out.status.code(), Some(7));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
@@ -21,8 +28,15 @@ fn run_prints_output_and_exit_codes() {
 #[test]
 fn run_stdin_is_forwarded() {
     let d = Daemon::with_busybox();
-    let out = d.berth_stdin(&["run", "--rm", "-i", "busybox", "cat"], Some(b"piped input\n"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = d.berth_stdin(
+        &["run", "--rm", "-i", "busybox", "cat"],
+        Some(b"piped input\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "piped input\n");
 }
 
@@ -30,24 +44,63 @@ fn run_stdin_is_forwarded() {
 fn detached_lifecycle_ps_logs_exec_stop_rm() {
     let d = Daemon::with_busybox();
     let id = d.ok(&[
-        "run", "-d", "--name", "web", "-e", "FOO=bar", "-l", "app=x", "busybox", "sh", "-c",
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-e",
+        "FOO=bar",
+        "-l",
+        "app=x",
+        "busybox",
+        "sh",
+        "-c",
         "echo started; trap 'echo bye; exit 3' TERM; while true; do sleep 0.1; done",
     ]);
     assert_eq!(id.len(), 64, "run -d prints the full id: {id}");
-    assert!(wait_until(Duration::from_secs(5), || d.ok(&["logs", "web"]).contains("started")));
+    assert!(wait_until(Duration::from_secs(5), || d
+        .ok(&["logs", "web"])
+        .contains("started")));
     let ps = d.ok(&["ps"]);
     assert!(ps.starts_with("CONTAINER ID"), "{ps}");
-    assert!(ps.contains("web") && ps.contains(&id[..12]) && ps.contains("Up "), "{ps}");
+    assert!(
+        ps.contains("web") && ps.contains(&id[..12]) && ps.contains("Up "),
+        "{ps}"
+    );
     assert_eq!(d.ok(&["ps", "-q", "--no-trunc"]), id);
     assert_eq!(d.ok(&["ps", "-q", "--filter", "label=app=x"]), id[..12]);
     assert_eq!(d.ok(&["ps", "-q", "--filter", "label=app=y"]), "");
-    assert_eq!(d.ok(&["inspect", "-f", "{{.State.Status}} {{.Name}}", "web"]), "running /web");
+    assert_eq!(
+        d.ok(&["inspect", "-f", "{{.State.Status}} {{.Name}}", "web"]),
+        "running /web"
+    );
     assert_eq!(d.ok(&["exec", "web", "sh", "-c", "echo $FOO"]), "bar");
     let out = d.berth(&["exec", "web", "sh", "-c", "exit 5"]);
     assert_eq!(out.status.code(), Some(5));
-    assert_eq!(d.ok(&["exec", "-e", "X=1", "-w", "/tmp", "web", "sh", "-c", "echo $X $(pwd)"]), "1 /tmp");
+    assert_eq!(
+        d.ok(&[
+            "exec",
+            "-e",
+            "X=1",
+            "-w",
+            "/tmp",
+            "web",
+            "sh",
+            "-c",
+            "echo $X $(pwd)"
+        ]),
+        "1 /tmp"
+    );
     d.ok(&["stop", "-t", "5", "web"]);
-    assert_eq!(d.ok(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "web"]), "exited 3");
+    assert_eq!(
+        d.ok(&[
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            "web"
+        ]),
+        "exited 3"
+    );
     assert!(d.ok(&["logs", "web"]).ends_with("bye"));
     assert!(d.ok(&["ps", "-a"]).contains("Exited (3)"));
     d.ok(&["rm", "web"]);
@@ -63,7 +116,10 @@ fn kill_wait_restart_pause_rename() {
     assert!(err.contains("Invalid container name (k)"), "{err}");
     d.ok(&["run", "-d", "--name", "k1", "busybox", "sleep", "1000"]);
     d.ok(&["pause", "k1"]);
-    assert_eq!(d.ok(&["inspect", "-f", "{{.State.Status}}", "k1"]), "paused");
+    assert_eq!(
+        d.ok(&["inspect", "-f", "{{.State.Status}}", "k1"]),
+        "paused"
+    );
     assert!(d.ok(&["ps"]).contains("(Paused)"));
     d.ok(&["unpause", "k1"]);
     d.ok(&["rename", "k1", "k2"]);
@@ -84,7 +140,10 @@ fn errors_match_docker() {
     let d = Daemon::with_busybox();
     let (code, err) = d.fails(&["run", "--rm", "nosuchimage"]);
     assert_eq!(code, 125);
-    assert!(err.contains("Unable to find image 'nosuchimage:latest' locally"), "{err}");
+    assert!(
+        err.contains("Unable to find image 'nosuchimage:latest' locally"),
+        "{err}"
+    );
     let (code, _) = d.fails(&["run", "--no-such-flag", "busybox"]);
     assert_eq!(code, 125);
     let (code, err) = d.fails(&["run", "--rm", "busybox", "nosuchcmd"]);
@@ -99,7 +158,10 @@ fn errors_match_docker() {
     assert!(err.contains("container is running"), "{err}");
     d.ok(&["rm", "-f", "dup"]);
     let (_, err) = d.fails(&["inspect", "nothing-here"]);
-    assert!(err.contains("No such object: nothing-here") || err.contains("No such container"), "{err}");
+    assert!(
+        err.contains("No such object: nothing-here") || err.contains("No such container"),
+        "{err}"
+    );
     let (code, err) = d.fails(&["run", "-m", "1k", "busybox", "true"]);
     assert_eq!(code, 125);
     assert!(err.contains("Minimum memory limit allowed is 6MB"), "{err}");
@@ -109,13 +171,31 @@ fn errors_match_docker() {
 fn isolation_and_limits() {
     let d = Daemon::with_busybox();
     let id = d.ok(&[
-        "run", "-d", "-m", "64m", "--pids-limit", "32", "--cpus", "0.5", "--hostname", "boxy",
-        "--ulimit", "nofile=512:1024", "busybox", "sleep", "1000",
+        "run",
+        "-d",
+        "-m",
+        "64m",
+        "--pids-limit",
+        "32",
+        "--cpus",
+        "0.5",
+        "--hostname",
+        "boxy",
+        "--ulimit",
+        "nofile=512:1024",
+        "busybox",
+        "sleep",
+        "1000",
     ]);
     let mem = cgroup_roots()
         .into_iter()
-        .find_map(|r| std::fs::read_to_string(r.join("berth").join(&id).join("memory.limit_in_bytes")).ok()
-            .or_else(|| std::fs::read_to_string(r.join("berth").join(&id).join("memory.max")).ok()))
+        .find_map(|r| {
+            std::fs::read_to_string(r.join("berth").join(&id).join("memory.limit_in_bytes"))
+                .ok()
+                .or_else(|| {
+                    std::fs::read_to_string(r.join("berth").join(&id).join("memory.max")).ok()
+                })
+        })
         .expect("memory cgroup under /berth/<id>");
     assert_eq!(mem.trim(), "67108864");
     let pids = cgroup_roots()
@@ -126,10 +206,14 @@ fn isolation_and_limits() {
     assert!(!cgroup_pids(&id).is_empty());
     assert_eq!(d.ok(&["exec", &id, "hostname"]), "boxy");
     assert_eq!(d.ok(&["exec", &id, "cat", "/etc/hostname"]), "boxy");
-    assert!(d.ok(&["exec", &id, "cat", "/etc/hosts"]).contains("localhost"));
+    assert!(d
+        .ok(&["exec", &id, "cat", "/etc/hosts"])
+        .contains("localhost"));
     assert_eq!(d.ok(&["exec", &id, "sh", "-c", "ulimit -n"]), "512");
     // pid 1 is the container's command, in its own pid namespace.
-    assert!(d.ok(&["exec", &id, "cat", "/proc/1/cmdline"]).starts_with("sleep"));
+    assert!(d
+        .ok(&["exec", &id, "cat", "/proc/1/cmdline"])
+        .starts_with("sleep"));
     // Only loopback with the default (none) network.
     let links = d.ok(&["exec", &id, "ls", "/sys/class/net"]);
     assert_eq!(links.split_whitespace().collect::<Vec<_>>(), vec!["lo"]);
@@ -140,7 +224,13 @@ fn isolation_and_limits() {
     // Masked and read-only paths.
     // Masked like dockerd (/dev/null over it); /proc/kcore is absent on this kernel.
     assert_eq!(d.ok(&["exec", &id, "cat", "/proc/timer_list"]), "");
-    let out = d.berth(&["exec", &id, "sh", "-c", "echo 1 > /proc/sys/kernel/domainname"]);
+    let out = d.berth(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "echo 1 > /proc/sys/kernel/domainname",
+    ]);
     assert!(!out.status.success());
     d.ok(&["rm", "-f", &id]);
     assert!(cgroup_pids(&id).is_empty());
@@ -150,7 +240,15 @@ fn isolation_and_limits() {
 fn host_network_and_init() {
     let d = Daemon::with_busybox();
     let host_links = std::fs::read_dir("/sys/class/net").unwrap().count();
-    let out = d.ok(&["run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net"]);
+    let out = d.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "busybox",
+        "ls",
+        "/sys/class/net",
+    ]);
     assert_eq!(out.split_whitespace().count(), host_links);
     let out = d.ok(&["run", "--rm", "--init", "busybox", "cat", "/proc/1/cmdline"]);
     assert!(out.starts_with("/sbin/docker-init"), "{out:?}");
@@ -160,19 +258,37 @@ fn host_network_and_init() {
 fn images_import_tag_history_rmi() {
     let d = Daemon::with_busybox();
     let tar = common::busybox_tar();
-    d.ok(&["import", "-c", "CMD [\"echo\", \"from-cmd\"]", "-c", "ENV A=b", tar.to_str().unwrap(), "mine:v1"]);
+    d.ok(&[
+        "import",
+        "-c",
+        "CMD [\"echo\", \"from-cmd\"]",
+        "-c",
+        "ENV A=b",
+        tar.to_str().unwrap(),
+        "mine:v1",
+    ]);
     assert_eq!(d.ok(&["run", "--rm", "mine:v1"]), "from-cmd");
-    assert_eq!(d.ok(&["run", "--rm", "mine:v1", "sh", "-c", "echo $A"]), "b");
+    assert_eq!(
+        d.ok(&["run", "--rm", "mine:v1", "sh", "-c", "echo $A"]),
+        "b"
+    );
     let images = d.ok(&["images"]);
     assert!(images.starts_with("REPOSITORY"), "{images}");
-    assert!(images.contains("mine") && images.contains("v1") && images.contains("busybox"), "{images}");
+    assert!(
+        images.contains("mine") && images.contains("v1") && images.contains("busybox"),
+        "{images}"
+    );
     d.ok(&["tag", "mine:v1", "mine:v2"]);
     assert_eq!(d.ok(&["images", "-q", "mine"]).lines().count(), 2);
     assert!(d.ok(&["history", "mine:v2"]).contains("IMAGE"));
     d.ok(&["rmi", "mine:v2"]);
     let id = d.ok(&["run", "-d", "mine:v1", "sleep", "100"]);
     let (_, err) = d.fails(&["rmi", "mine:v1"]);
-    assert!(err.contains("container") && err.contains("is using its referenced image") || err.contains("being used"), "{err}");
+    assert!(
+        err.contains("container") && err.contains("is using its referenced image")
+            || err.contains("being used"),
+        "{err}"
+    );
     d.ok(&["rm", "-f", &id]);
     d.ok(&["rmi", "mine:v1"]);
     assert!(!d.ok(&["images"]).contains("mine"));
@@ -200,31 +316,81 @@ fn export_top_events() {
     assert!(String::from_utf8_lossy(&listing.stdout).contains("bin/busybox"));
     // A relative --until ("1s") means one second ago, as in docker: use a timestamp.
     let until = (chrono_free_now() + 1).to_string();
-    let events = d.ok(&["events", "--since", "0", "--until", &until, "--filter", "type=container", "--format", "{{.Action}}"]);
-    assert!(events.contains("create") && events.contains("start"), "{events}");
+    let events = d.ok(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &until,
+        "--filter",
+        "type=container",
+        "--format",
+        "{{.Action}}",
+    ]);
+    assert!(
+        events.contains("create") && events.contains("start"),
+        "{events}"
+    );
     d.ok(&["rm", "-f", &id]);
 }
 
 #[test]
 fn containers_survive_a_daemon_crash() {
     let mut d = Daemon::with_busybox();
-    let id = d.ok(&["run", "-d", "--name", "survivor", "busybox", "sh", "-c", "echo before; sleep 1000"]);
-    let id2 = d.ok(&["run", "-d", "--name", "ender", "busybox", "sh", "-c", "sleep 1; exit 4"]);
+    let id = d.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "survivor",
+        "busybox",
+        "sh",
+        "-c",
+        "echo before; sleep 1000",
+    ]);
+    let id2 = d.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ender",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1; exit 4",
+    ]);
     let pid = d.ok(&["inspect", "-f", "{{.State.Pid}}", "survivor"]);
     d.kill9();
     // The container keeps running without the daemon.
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
     std::thread::sleep(Duration::from_millis(1500));
     d.restart();
-    assert_eq!(d.ok(&["inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "survivor"]), format!("running {pid}"));
+    assert_eq!(
+        d.ok(&[
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.Pid}}",
+            "survivor"
+        ]),
+        format!("running {pid}")
+    );
     // The one that exited while the daemon was down has its exit code.
-    assert!(wait_until(Duration::from_secs(5), || d.ok(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", &id2]) == "exited 4"));
+    assert!(wait_until(Duration::from_secs(5), || d.ok(&[
+        "inspect",
+        "-f",
+        "{{.State.Status}} {{.State.ExitCode}}",
+        &id2
+    ]) == "exited 4"));
     assert!(d.ok(&["logs", "survivor"]).contains("before"));
-    assert_eq!(d.ok(&["exec", "survivor", "echo", "still here"]), "still here");
+    assert_eq!(
+        d.ok(&["exec", "survivor", "echo", "still here"]),
+        "still here"
+    );
     d.ok(&["stop", "-t", "1", "survivor"]);
     assert_eq!(d.ok(&["inspect", "-f", "{{.State.Status}}", &id]), "exited");
 }
 
 fn chrono_free_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }

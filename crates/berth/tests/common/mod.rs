@@ -20,9 +20,14 @@ pub fn busybox_tar() -> &'static Path {
     TAR.get_or_init(|| {
         let tar = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("busybox-rootfs.tar");
         if !tar.exists() {
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/busybox-rootfs.sh");
+            let script =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/busybox-rootfs.sh");
             let partial = tar.with_extension(format!("{}.part", std::process::id()));
-            let st = Command::new("bash").arg(script).arg(&partial).status().expect("run busybox-rootfs.sh");
+            let st = Command::new("bash")
+                .arg(script)
+                .arg(&partial)
+                .status()
+                .expect("run busybox-rootfs.sh");
             assert!(st.success(), "busybox-rootfs.sh failed");
             std::fs::rename(&partial, &tar).unwrap();
         }
@@ -85,7 +90,11 @@ impl Daemon {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(15);
         while !std::os::unix::net::UnixStream::connect(&self.sock).is_ok() {
-            assert!(Instant::now() < deadline, "daemon did not start: {}", self.daemon_log());
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not start: {}",
+                self.daemon_log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -117,9 +126,13 @@ impl Daemon {
         use std::io::Write;
         let mut cmd = Command::new(BERTH);
         cmd.arg("-H").arg(self.host()).args(args);
-        cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("run berth");
         if let Some(data) = input {
             let mut stdin = child.stdin.take().unwrap();
@@ -145,8 +158,14 @@ impl Daemon {
     /// Runs the CLI, asserts failure, returns (exit code, stderr).
     pub fn fails(&self, args: &[&str]) -> (i32, String) {
         let out = self.berth(args);
-        assert!(!out.status.success(), "berth {args:?} unexpectedly succeeded");
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).to_string())
+        assert!(
+            !out.status.success(),
+            "berth {args:?} unexpectedly succeeded"
+        );
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     }
 
     /// Runs the real Docker CLI against this daemon.
@@ -164,7 +183,11 @@ impl Daemon {
     /// Container IDs in this daemon's data root.
     fn container_ids(&self) -> Vec<String> {
         std::fs::read_dir(self.dir.join("data/containers"))
-            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -187,7 +210,9 @@ impl Drop for Daemon {
         let exec = self.dir.join("exec");
         if let Ok(procs) = std::fs::read_dir("/proc") {
             for p in procs.flatten() {
-                let Ok(pid) = p.file_name().to_string_lossy().parse::<i32>() else { continue };
+                let Ok(pid) = p.file_name().to_string_lossy().parse::<i32>() else {
+                    continue;
+                };
                 let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
                 let cmdline = String::from_utf8_lossy(&cmdline);
                 if cmdline.starts_with(BERTH) && cmdline.contains(exec.to_str().unwrap()) {
@@ -230,7 +255,12 @@ pub fn cgroup_roots() -> Vec<PathBuf> {
         return vec![base.to_path_buf()];
     }
     std::fs::read_dir(base)
-        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
