@@ -175,9 +175,9 @@ impl Engine {
         let c = self.find(key)?;
         let rec = c.record();
         if rec.state.status == crate::record::Status::Paused && opts.stream {
-            return Err(EngineError::Conflict(format!(
-                "You cannot attach to a paused container, unpause it first"
-            )));
+            return Err(EngineError::Conflict(
+                "You cannot attach to a paused container, unpause it first".to_string(),
+            ));
         }
         let detach_keys = match opts.detach_keys.as_deref().filter(|k| !k.is_empty()) {
             Some(k) => parse_detach_keys(k)?,

@@ -984,6 +984,70 @@ pub fn parse_bind(spec: &str) -> Result<Bind> {
     })
 }
 
+/// A `Write` that sends chunks to an async receiver (for tar streams made on a blocking
+/// thread).
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 64 * 1024 {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = bytes::Bytes::from(std::mem::take(&mut self.buf));
+        self.tx
+            .blocking_send(chunk)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}
+
+impl Engine {
+    /// `GET /containers/{id}/export`: a tar of the container's filesystem.
+    pub async fn export(
+        self: &Arc<Self>,
+        key: &str,
+    ) -> Result<tokio::sync::mpsc::Receiver<bytes::Bytes>> {
+        let c = self.find(key)?;
+        let dir = self.container_dir(&c.id);
+        let running = c.record().state.is_running();
+        if !running {
+            let dir = dir.clone();
+            let lower = c.record().lower_dir;
+            tokio::task::block_in_place(|| berth_image::rootfs::mount(&lower, &dir))?;
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let engine = self.clone();
+        let c2 = c.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut w = ChannelWriter {
+                tx,
+                buf: Vec::new(),
+            };
+            if let Err(e) = berth_image::rootfs::export(&dir.join("rootfs"), &mut w) {
+                tracing::warn!(id = %c2.id, error = %e, "export failed");
+            }
+            let _ = std::io::Write::flush(&mut w);
+            // Unmount again unless the container started meanwhile.
+            if !running && !c2.record().state.is_running() {
+                let _ = berth_image::rootfs::unmount(&dir);
+            }
+            let rec = c2.record();
+            engine.container_event(&rec, "export", &[]);
+        });
+        Ok(rx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1073,69 +1137,5 @@ mod tests {
             parse_bind("vol:/b"),
             Err(EngineError::NotImplemented(_))
         ));
-    }
-}
-
-/// A `Write` that sends chunks to an async receiver (for tar streams made on a blocking
-/// thread).
-struct ChannelWriter {
-    tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
-    buf: Vec<u8>,
-}
-
-impl std::io::Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= 64 * 1024 {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = bytes::Bytes::from(std::mem::take(&mut self.buf));
-        self.tx
-            .blocking_send(chunk)
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
-    }
-}
-
-impl Engine {
-    /// `GET /containers/{id}/export`: a tar of the container's filesystem.
-    pub async fn export(
-        self: &Arc<Self>,
-        key: &str,
-    ) -> Result<tokio::sync::mpsc::Receiver<bytes::Bytes>> {
-        let c = self.find(key)?;
-        let dir = self.container_dir(&c.id);
-        let running = c.record().state.is_running();
-        if !running {
-            let dir = dir.clone();
-            let lower = c.record().lower_dir;
-            tokio::task::block_in_place(|| berth_image::rootfs::mount(&lower, &dir))?;
-        }
-        let (tx, rx) = tokio::sync::mpsc::channel(8);
-        let engine = self.clone();
-        let c2 = c.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut w = ChannelWriter {
-                tx,
-                buf: Vec::new(),
-            };
-            if let Err(e) = berth_image::rootfs::export(&dir.join("rootfs"), &mut w) {
-                tracing::warn!(id = %c2.id, error = %e, "export failed");
-            }
-            let _ = std::io::Write::flush(&mut w);
-            // Unmount again unless the container started meanwhile.
-            if !running && !c2.record().state.is_running() {
-                let _ = berth_image::rootfs::unmount(&dir);
-            }
-            let rec = c2.record();
-            engine.container_event(&rec, "export", &[]);
-        });
-        Ok(rx)
     }
 }

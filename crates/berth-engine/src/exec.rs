@@ -81,10 +81,9 @@ impl ExecPlan {
         };
         let stdin = self.exec.config.attach_stdin;
         let end = attach::proxy(conn, client, self.tty, stdin, self.detach_keys.clone()).await;
-        match end {
-            StreamEnd::Exited(code) => self.finish(code),
-            // Detached: keep watching for the exit in the background.
-            _ => {}
+        // After a detach the exec keeps running; its exit is not observed from here.
+        if let StreamEnd::Exited(code) = end {
+            self.finish(code);
         }
         end
     }
@@ -111,9 +110,8 @@ impl ExecPlan {
             &self.request,
         )
         .await
-        .map_err(|e| {
+        .inspect_err(|_e| {
             self.exec.set(|s| s.running = false);
-            e
         })?;
         let pid = reply.get("pid").and_then(Value::as_i64).unwrap_or_default() as i32;
         self.exec.set(|s| {

@@ -89,7 +89,7 @@ impl Daemon {
             .expect("spawn berth daemon");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(15);
-        while !std::os::unix::net::UnixStream::connect(&self.sock).is_ok() {
+        while std::os::unix::net::UnixStream::connect(&self.sock).is_err() {
             assert!(
                 Instant::now() < deadline,
                 "daemon did not start: {}",
