@@ -25,6 +25,8 @@ cleanup() {
   runc --root "$W/runc" delete -f bench-runc >/dev/null 2>&1
   runc --root "$W/runc" delete -f bench-exec >/dev/null 2>&1
   [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" && wait "$DAEMON_PID" 2>/dev/null
+  # Shims (and their containers) left behind if the daemon could not remove them.
+  for p in $(pgrep -f "shim --id .* --bundle $W/" || true); do pkill -9 -P "$p"; kill -9 "$p"; done
   grep " $W" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l
   rm -rf "$W"
 }
@@ -66,8 +68,10 @@ FIG[d_shim_pss_kib]=$(( n > 0 ? tot / n : 0 ))
 
 # e. CONC concurrent run -d.
 start=$(date +%s.%N)
-for i in $(seq "$CONC"); do B run -d busybox sleep 100000 >/dev/null & done
+fails=0
+for i in $(seq "$CONC"); do (timeout 30 "$BERTH_BIN" -H "$SOCK" run -d busybox sleep 100000 >/dev/null 2>>"$W/conc.err" || echo "run -d $i failed: $?" >>"$W/conc.err") & done
 wait
+[ -s "$W/conc.err" ] && { echo "concurrent run -d errors:"; cat "$W/conc.err"; } >&2
 end=$(date +%s.%N)
 FIG[e_conc_s]=$(echo "$end - $start" | bc -l)
 

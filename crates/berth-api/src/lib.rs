@@ -2,6 +2,7 @@
 //! routes parsed into typed actions, errors mapped to dockerd's status codes.
 #![forbid(unsafe_code)]
 
+pub mod compat;
 pub mod error;
 pub mod filters;
 mod query;

@@ -403,12 +403,22 @@ fn get(p: &str, q: &mut Query) -> Option<Route> {
             filters: q.filters(),
         },
         "/system/df" => Route::SystemDf,
-        "/containers/json" => Route::ContainerList {
-            all: q.flag("all"),
-            limit: q.int("limit"),
-            size: q.flag("size"),
-            filters: q.filters(),
-        },
+        "/containers/json" => {
+            let mut filters = q.filters();
+            // The legacy `since` and `before` parameters (docker-py still sends them) are
+            // the filters of the same names, as in dockerd's handler.
+            for key in ["since", "before"] {
+                if let Some(v) = q.string(key) {
+                    filters.add(key, v);
+                }
+            }
+            Route::ContainerList {
+                all: q.flag("all"),
+                limit: q.int("limit"),
+                size: q.flag("size"),
+                filters,
+            }
+        }
         "/images/json" => Route::ImageList {
             all: q.flag("all"),
             filters: q.filters(),

@@ -112,6 +112,40 @@ pub struct MountSpec {
     pub read_only: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consistency: Option<String>,
+    /// `type=bind` options (propagation, …), kept as sent.
+    #[serde(
+        deserialize_with = "null_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bind_options: Option<serde_json::Value>,
+    /// `type=volume` options, kept as sent.
+    #[serde(
+        deserialize_with = "null_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub volume_options: Option<serde_json::Value>,
+    /// `type=tmpfs` options.
+    #[serde(
+        deserialize_with = "null_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tmpfs_options: Option<TmpfsOptions>,
+}
+
+/// `TmpfsOptions` of a mount.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TmpfsOptions {
+    /// Size in bytes (0: the kernel's default).
+    pub size_bytes: i64,
+    /// Permission bits, as an integer (e.g. 1777 octal is 1023).
+    pub mode: u32,
+    /// Extra `[["noexec"], ["uid", "1000"]]`-style options.
+    #[serde(
+        deserialize_with = "null_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub options: Option<Vec<Vec<String>>>,
 }
 
 /// `HostConfig` in the spec: the non-portable part (resources, namespaces, mounts).
@@ -139,10 +173,46 @@ pub struct HostConfig {
     pub cgroup_parent: String,
     #[serde(rename = "BlkioWeight")]
     pub blkio_weight: u16,
+    // Resources berth accepts and shows, but does not apply (yet), as dockerd shows them:
+    // clients read these keys from inspect without checking for them.
+    #[serde(deserialize_with = "null_default")]
+    pub blkio_weight_device: Option<Vec<serde_json::Value>>,
+    #[serde(deserialize_with = "null_default")]
+    pub blkio_device_read_bps: Option<Vec<serde_json::Value>>,
+    #[serde(deserialize_with = "null_default")]
+    pub blkio_device_write_bps: Option<Vec<serde_json::Value>>,
+    #[serde(rename = "BlkioDeviceReadIOps", deserialize_with = "null_default")]
+    pub blkio_device_read_iops: Option<Vec<serde_json::Value>>,
+    #[serde(rename = "BlkioDeviceWriteIOps", deserialize_with = "null_default")]
+    pub blkio_device_write_iops: Option<Vec<serde_json::Value>>,
+    pub cpu_realtime_period: i64,
+    pub cpu_realtime_runtime: i64,
+    #[serde(deserialize_with = "null_default")]
+    pub device_cgroup_rules: Option<Vec<String>>,
+    #[serde(deserialize_with = "null_default")]
+    pub device_requests: Option<Vec<serde_json::Value>>,
+    /// Omitted when 0, as dockerd does (deprecated).
+    #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "is_zero")]
+    pub kernel_memory_tcp: i64,
+    pub cpu_count: i64,
+    pub cpu_percent: i64,
+    #[serde(rename = "IOMaximumIOps")]
+    pub io_maximum_iops: u64,
+    #[serde(rename = "IOMaximumBandwidth")]
+    pub io_maximum_bandwidth: u64,
+    /// `--oom-score-adj` (-1000..=1000), applied to the container's init.
+    pub oom_score_adj: i64,
 
     // Mounts and filesystem.
     #[serde(deserialize_with = "null_default")]
     pub binds: Option<Vec<String>>,
+    #[serde(rename = "ContainerIDFile")]
+    pub container_id_file: String,
+    #[serde(
+        deserialize_with = "null_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub storage_opt: Option<BTreeMap<String, String>>,
     #[serde(deserialize_with = "null_default")]
     pub mounts: Option<Vec<MountSpec>>,
     #[serde(deserialize_with = "null_default")]
@@ -154,6 +224,9 @@ pub struct HostConfig {
 
     // Namespaces and networking.
     pub network_mode: String,
+    #[serde(deserialize_with = "null_default")]
+    pub links: Option<Vec<String>>,
+    pub cgroup: String,
     #[serde(deserialize_with = "null_default")]
     pub port_bindings: Option<BTreeMap<String, Option<Vec<PortBinding>>>>,
     pub publish_all_ports: bool,
@@ -202,6 +275,15 @@ pub struct HostConfig {
     pub console_size: Option<Vec<u32>>,
     pub runtime: String,
     pub isolation: String,
+    #[serde(
+        deserialize_with = "null_default",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// One host binding of a published port.
@@ -299,6 +381,39 @@ mod tests {
         assert_eq!(b.host_config.network_mode, "none");
         assert!(b.host_config.auto_remove);
         assert_eq!(b.host_config.ulimits.unwrap()[0].hard, 200);
+    }
+
+    #[test]
+    fn host_config_has_dockerd_keys() {
+        // Keys dockerd always writes in inspect's HostConfig, which clients index directly.
+        let v = serde_json::to_value(HostConfig::default()).unwrap();
+        for key in [
+            "ContainerIDFile",
+            "Cgroup",
+            "Links",
+            "OomScoreAdj",
+            "BlkioWeightDevice",
+            "BlkioDeviceReadBps",
+            "BlkioDeviceWriteIOps",
+            "CpuRealtimePeriod",
+            "DeviceCgroupRules",
+            "DeviceRequests",
+            "CpuCount",
+            "CpuPercent",
+            "IOMaximumIOps",
+            "IOMaximumBandwidth",
+            "PidsLimit",
+            "MemorySwappiness",
+        ] {
+            assert!(v.get(key).is_some(), "{key}");
+        }
+        for omitted in ["KernelMemoryTCP", "Annotations", "StorageOpt"] {
+            assert!(v.get(omitted).is_none(), "{omitted}");
+        }
+        let hc: HostConfig =
+            serde_json::from_str(r#"{"OomScoreAdj":500,"Links":null,"KernelMemoryTCP":0}"#)
+                .unwrap();
+        assert_eq!(hc.oom_score_adj, 500);
     }
 
     #[test]

@@ -20,6 +20,11 @@ pub use hijack::Hijacked;
 
 /// The socket the CLI uses when neither `-H` nor `DOCKER_HOST` is set.
 pub const DEFAULT_HOST: &str = "unix:///run/berth/berth.sock";
+/// Moves berth's run root (default `/run/berth`), and with it the default socket
+/// (`$BERTH_EXEC_ROOT/berth.sock`), for the CLI and the daemon it starts.
+pub const EXEC_ROOT_ENV: &str = "BERTH_EXEC_ROOT";
+/// Moves berth's data root (default `/var/lib/berth`) for the daemon.
+pub const DATA_ROOT_ENV: &str = "BERTH_DATA_ROOT";
 /// The newest API version this client speaks.
 pub const MAX_API_VERSION: &str = "1.50";
 
@@ -129,14 +134,24 @@ impl<R: AsyncRead + Unpin> hyper::body::Body for ReaderBody<R> {
     }
 }
 
-/// The host to use: `-H`, then `DOCKER_HOST`, then [`DEFAULT_HOST`].
+/// The default host: [`DEFAULT_HOST`], or `unix://$BERTH_EXEC_ROOT/berth.sock`.
+pub fn default_host() -> String {
+    match std::env::var(EXEC_ROOT_ENV) {
+        Ok(root) if !root.is_empty() => {
+            format!("unix://{}/berth.sock", root.trim_end_matches('/'))
+        }
+        _ => DEFAULT_HOST.to_string(),
+    }
+}
+
+/// The host to use: `-H`, then `DOCKER_HOST`, then [`default_host`].
 pub fn resolve_host(flag: Option<&str>) -> String {
     if let Some(h) = flag.filter(|h| !h.is_empty()) {
         return h.to_string();
     }
     match std::env::var("DOCKER_HOST") {
         Ok(h) if !h.is_empty() => h,
-        _ => DEFAULT_HOST.to_string(),
+        _ => default_host(),
     }
 }
 

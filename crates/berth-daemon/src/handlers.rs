@@ -48,13 +48,59 @@ async fn body_bytes(req: Request<Incoming>) -> Result<Bytes> {
         .map_err(|err| ApiError::invalid(format!("cannot read the request body: {err}")))
 }
 
-/// Parses a JSON body; an empty body is the type's default, as dockerd allows for
-/// optional bodies.
+/// Parses a JSON object body; an empty body (or `null`) is the type's default, as dockerd
+/// allows for optional bodies. Anything but an object is a 400: serde would take an array
+/// for a struct (by field position), Go's decoder does not.
 fn parse_json<T: serde::de::DeserializeOwned + Default>(bytes: &[u8]) -> Result<T> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    let text = bytes.trim_ascii();
+    if text.is_empty() || text == b"null" {
         return Ok(T::default());
     }
-    serde_json::from_slice(bytes).map_err(|err| ApiError::invalid(format!("invalid JSON: {err}")))
+    if text[0] != b'{' {
+        let kind = match text[0] {
+            b'[' => "array",
+            b'"' => "string",
+            b't' | b'f' => "bool",
+            b'-' | b'0'..=b'9' => "number",
+            _ => "value",
+        };
+        return Err(ApiError::invalid(format!(
+            "invalid JSON: cannot unmarshal {kind} into an object"
+        )));
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|err| ApiError::invalid(format!("invalid JSON: {err}")))?;
+    strip_nulls(&mut value);
+    serde_json::from_value(value).map_err(|err| ApiError::invalid(format!("invalid JSON: {err}")))
+}
+
+/// Go's decoder takes `null` for any field and leaves it at its zero value; serde only
+/// takes it for `Option`s. Clients send nulls freely (docker-py: `"Source": null` in a
+/// tmpfs mount), so object members that are null are dropped: every field has a default.
+fn strip_nulls(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// A `since`/`until` query value (Unix seconds with an optional fraction, RFC 3339 or a
+/// duration before now); unparsable is a 400, not "no bound".
+fn parse_time_param(
+    name: &str,
+    value: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    match value.filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => berth_engine::time::parse_since(s, now)
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid(format!("invalid value for {name}: {s:?}"))),
+    }
 }
 
 fn filters_map(filters: &berth_api::filters::Filters) -> BTreeMap<String, Vec<String>> {
@@ -77,10 +123,11 @@ fn stream_rx(mut rx: mpsc::Receiver<Bytes>, content_type: &'static str) -> Respo
 /// Handles one parsed request.
 pub async fn dispatch(
     engine: &Arc<Engine>,
+    version: &str,
     route: Route,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    match handle(engine, route, req).await {
+    match handle(engine, version, route, req).await {
         Ok(resp) => resp,
         Err(err) => http::error(err),
     }
@@ -88,6 +135,7 @@ pub async fn dispatch(
 
 async fn handle(
     engine: &Arc<Engine>,
+    version: &str,
     route: Route,
     req: Request<Incoming>,
 ) -> Result<Response<Body>> {
@@ -173,7 +221,8 @@ async fn handle(
             let (tx, rx) = mpsc::channel::<Bytes>(1);
             tokio::spawn(async move {
                 let code = fut.await;
-                let body = json!({"StatusCode": code, "Error": null}).to_string() + "\n";
+                // `Error` is omitted when there is none, as dockerd's `omitempty` does.
+                let body = json!({ "StatusCode": code }).to_string() + "\n";
                 let _ = tx.send(Bytes::from(body)).await;
             });
             stream_rx(rx, "application/json")
@@ -194,17 +243,16 @@ async fn handle(
                 ));
             }
             let now = chrono::Utc::now();
+            // 0 is "no bound" (what clients send when the option is unset).
+            let since = parse_time_param("since", since.as_deref(), now)?
+                .filter(|t| t.timestamp() != 0 || t.timestamp_subsec_nanos() != 0);
+            let until =
+                parse_time_param("until", until.as_deref(), now)?.filter(|t| t.timestamp() != 0);
             let opts = LogOptions {
                 stdout,
                 stderr,
-                since: since
-                    .as_deref()
-                    .and_then(|s| berth_engine::time::parse_since(s, now))
-                    .filter(|t| t.timestamp() != 0 || t.timestamp_subsec_nanos() != 0),
-                until: until
-                    .as_deref()
-                    .and_then(|s| berth_engine::time::parse_since(s, now))
-                    .filter(|t| t.timestamp() != 0),
+                since,
+                until,
                 timestamps,
                 tail: tail
                     .as_deref()
@@ -328,17 +376,21 @@ async fn handle(
                 ));
             }
         }
-        Route::ImageList { filters, .. } => http::json(
-            StatusCode::OK,
-            &e(engine
+        Route::ImageList { filters, .. } => {
+            let mut list = e(engine
                 .images
                 .list(&filters_map(&filters))
-                .map_err(Into::into))?,
-        ),
-        Route::ImageInspect { name } => http::json(
-            StatusCode::OK,
-            &e(engine.images.inspect(&name).map_err(Into::into))?,
-        ),
+                .map_err(Into::into))?;
+            for item in &mut list {
+                berth_api::compat::image_summary(version, item);
+            }
+            http::json(StatusCode::OK, &list)
+        }
+        Route::ImageInspect { name } => {
+            let mut image = e(engine.images.inspect(&name).map_err(Into::into))?;
+            berth_api::compat::image_inspect(version, &mut image);
+            http::json(StatusCode::OK, &image)
+        }
         Route::ImageHistory { name } => http::json(
             StatusCode::OK,
             &e(engine.images.history(&name).map_err(Into::into))?,
@@ -350,8 +402,11 @@ async fn handle(
                 .images
                 .tag(&name, &repo, tag.as_deref().filter(|t| !t.is_empty()))
                 .map_err(Into::into))?;
+            // dockerd names the new reference in its familiar form (`app:1`, not
+            // `docker.io/library/app:1`, which is what the docker CLI sends).
             let shown = format!(
-                "{repo}:{}",
+                "{}:{}",
+                berth_image::reference::familiar_name(&repo),
                 tag.as_deref().filter(|t| !t.is_empty()).unwrap_or("latest")
             );
             engine.image_event(&id, "tag", &shown);
@@ -373,23 +428,75 @@ async fn handle(
                     })
                     .collect()
             };
+            let image_id = e(engine.images.resolve(&name).map_err(Into::into))?;
             let items = e(engine
                 .images
                 .remove(&name, force, noprune, &using)
                 .map_err(Into::into))?;
+            // As dockerd: both events name the image by its ID (Actor.ID and `name`).
             for item in &items {
                 match item {
-                    berth_image::DeleteItem::Untagged(t) => engine.image_event(t, "untag", t),
+                    berth_image::DeleteItem::Untagged(_) => {
+                        engine.image_event(&image_id, "untag", &image_id)
+                    }
                     berth_image::DeleteItem::Deleted(d) => engine.image_event(d, "delete", d),
                 }
             }
             http::json(StatusCode::OK, &items)
+        }
+        // Until networking, volumes and plugins land, berth answers for what it has: the
+        // `host` and `none` networks, no volumes, no plugins. Clients such as `docker
+        // inspect` try each object type in turn and need a 404, not a 501, to go on.
+        Route::NetworkList => http::json(StatusCode::OK, &[network("host"), network("none")]),
+        Route::NetworkInspect { id } => {
+            let found = ["host", "none"].into_iter().map(network).find(|n| {
+                n["Name"] == id.as_str()
+                    || n["Id"].as_str().is_some_and(|nid| nid.starts_with(id.as_str()))
+            });
+            match found {
+                Some(n) => http::json(StatusCode::OK, &n),
+                None => return Err(ApiError::not_found(format!("network {id} not found"))),
+            }
+        }
+        Route::VolumeList => http::json(StatusCode::OK, &json!({"Volumes": [], "Warnings": null})),
+        Route::VolumeInspect { name } => {
+            return Err(ApiError::not_found(format!("get {name}: no such volume")))
+        }
+        Route::Plugin { what } if what == "GET /plugins" => http::json(StatusCode::OK, &json!([])),
+        Route::Plugin { what } if what.starts_with("GET /plugins/") && what.ends_with("/json") => {
+            let name = &what["GET /plugins/".len()..what.len() - "/json".len()];
+            return Err(ApiError::not_found(format!("plugin \"{name}\" not found")));
+        }
+        // dockerd's answer to swarm requests on a node outside a swarm.
+        Route::Swarm { .. } => {
+            return Err(ApiError::new(
+                503,
+                "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.",
+            ))
         }
         other => {
             return Err(ApiError::not_implemented(format!(
                 "{other:?} is not implemented yet"
             )))
         }
+    })
+}
+
+/// One of the two networks berth has, in dockerd's `Network` shape (stable IDs).
+fn network(name: &str) -> serde_json::Value {
+    let id = if name == "host" {
+        "29d8fbd501c48f24c0b0ab0a908c013d555ef2e9ed03d2a518b50c8d633061ee"
+    } else {
+        "8fad26f444f3ef9306232761713d4595de2bdedb4dd5dd8a2ff916d90be62e7e"
+    };
+    json!({
+        "Name": name, "Id": id, "Created": "0001-01-01T00:00:00Z", "Scope": "local",
+        "Driver": if name == "host" { "host" } else { "null" },
+        "EnableIPv4": name == "host", "EnableIPv6": false,
+        "IPAM": {"Driver": "default", "Options": null, "Config": null},
+        "Internal": false, "Attachable": false, "Ingress": false,
+        "ConfigFrom": {"Network": ""}, "ConfigOnly": false,
+        "Containers": {}, "Options": {}, "Labels": {}
     })
 }
 
@@ -411,14 +518,19 @@ async fn image_import(
     let images = engine.clone();
     let repo = repo.filter(|r| !r.is_empty());
     let tag = tag.filter(|t| !t.is_empty());
-    let reference = repo
-        .as_ref()
-        .map(|r| format!("{r}:{}", tag.as_deref().unwrap_or("latest")));
+    let reference = repo.as_ref().map(|r| {
+        format!(
+            "{}:{}",
+            berth_image::reference::familiar_name(r),
+            tag.as_deref().unwrap_or("latest")
+        )
+    });
     let opts = berth_image::ImportOptions {
         repo,
         tag,
         changes,
-        message: message.unwrap_or_default(),
+        // dockerd's default history comment for an import from the request body.
+        message: message.unwrap_or_else(|| "Imported from -".to_string()),
         platform,
     };
     let job = tokio::task::spawn_blocking(move || images.images.import(reader, &opts));
@@ -474,16 +586,8 @@ fn events(
 ) -> Result<Response<Body>> {
     let filters = filters_map(&filters);
     let now = chrono::Utc::now();
-    let parse = |v: &Option<String>| -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-        match v.as_deref().filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(s) => berth_engine::time::parse_since(s, now)
-                .map(Some)
-                .ok_or_else(|| ApiError::invalid(format!("failed to parse value {s} as a time"))),
-        }
-    };
-    let since = parse(&since)?;
-    let until = parse(&until)?;
+    let since = parse_time_param("since", since.as_deref(), now)?;
+    let until = parse_time_param("until", until.as_deref(), now)?;
     let (history, mut live) = engine.events.subscribe();
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
@@ -535,4 +639,25 @@ fn events(
         }
     });
     Ok(stream_rx(rx, "application/json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_like_go() {
+        let b: ContainerCreateBody = parse_json(
+            br#"{"Image":"busybox","User":null,"HostConfig":{"Mounts":[{"Type":"tmpfs","Target":"/t","Source":null}],"Memory":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(b.config.image, "busybox");
+        assert_eq!(b.host_config.mounts.unwrap()[0].source, "");
+        let empty: ExecStartBody = parse_json(b" null ").unwrap();
+        assert!(!empty.detach);
+        for bad in [&b"[]"[..], b"1", b"\"x\"", b"true", b"{", b"{} {}"] {
+            let err = parse_json::<ExecStartBody>(bad).unwrap_err();
+            assert_eq!(err.status(), 400, "{}", String::from_utf8_lossy(bad));
+        }
+    }
 }

@@ -98,6 +98,8 @@ pub fn ping(head: bool) -> Response<Body> {
     h.insert("Pragma", HeaderValue::from_static("no-cache"));
     // "1" is the classic builder: berth has no BuildKit, so clients must not ask for it.
     h.insert("Builder-Version", HeaderValue::from_static("1"));
+    // No swarm mode: the CLI reads this to decide whether to show swarm commands.
+    h.insert("Swarm", HeaderValue::from_static("inactive"));
     resp
 }
 

@@ -53,7 +53,10 @@ impl server::Handler for Api {
             let parsed =
                 berth_api::route::parse(req.method().as_str(), req.uri().path(), req.uri().query());
             match parsed {
-                Ok(request) => handlers::dispatch(&engine, request.route, req).await,
+                Ok(request) => {
+                    let version = request.api_version().to_string();
+                    handlers::dispatch(&engine, &version, request.route, req).await
+                }
                 Err(err) => http::error(err),
             }
         })

@@ -102,6 +102,19 @@ pub struct AttachPlan {
     opts: AttachOptions,
     tty: bool,
     detach_keys: Vec<u8>,
+    /// For a container not running yet: the stream its next start connects. Registered
+    /// before the 101 answer, so that a start the client sends right after cannot run
+    /// ahead of the attach (`docker run` attaches, then starts at once).
+    pending: Option<oneshot::Receiver<Result<BufReader<UnixStream>>>>,
+}
+
+fn attach_request(opts: &AttachOptions) -> Value {
+    json!({
+        "op": "attach",
+        "stdin": opts.stdin,
+        "stdout": opts.stdout,
+        "stderr": opts.stderr,
+    })
 }
 
 impl AttachPlan {
@@ -111,7 +124,7 @@ impl AttachPlan {
     }
 
     /// Runs the attach on the client connection until exit, detach or disconnect.
-    pub async fn run<T>(self, mut client: T) -> StreamEnd
+    pub async fn run<T>(mut self, mut client: T) -> StreamEnd
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -127,38 +140,62 @@ impl AttachPlan {
             if let Ok(bytes) =
                 tokio::task::spawn_blocking(move || logs::read_all(&path, &opts, tty)).await
             {
+                if !bytes.is_empty() {
+                    // The log is ready at once, and bytes that reach a client in the same
+                    // read as the 101 response's head are lost by clients that read the
+                    // head through a buffer and the stream from the raw socket (docker-py,
+                    // compose 1.x). dockerd's slower log reader leaves them time; so do we.
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
                 if client.write_all(&bytes).await.is_err() {
                     return StreamEnd::Closed;
                 }
             }
         }
+        // dockerd logs `attach` after the log replay, streaming or not.
+        self.engine.container_event(&rec, "attach", &[]);
         if !self.opts.stream {
             let _ = client.shutdown().await;
             return StreamEnd::Closed;
         }
-        let request = json!({
-            "op": "attach",
-            "stdin": self.opts.stdin,
-            "stdout": self.opts.stdout,
-            "stderr": self.opts.stderr,
-        });
-        let conn = if self.container.record().state.is_running() {
-            shim::open(&self.engine.shim_dir(&rec.id), &request)
-                .await
-                .map(|(_, s)| s)
-        } else {
-            let (tx, rx) = oneshot::channel();
-            self.container
-                .pending_attach
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Pending { request, reply: tx });
-            // Wait for the start. The client is not read meanwhile: docker's CLI half-closes
-            // its side at once when stdin is not attached, so EOF does not mean it left, and
-            // early stdin bytes must stay queued for the container. A client that left is
-            // noticed at the first write; a removed container drops the sender.
-            rx.await
-                .unwrap_or_else(|_| Err(EngineError::System("container removed".into())))
+        let request = attach_request(&self.opts);
+        let shim_dir = self.engine.shim_dir(&rec.id);
+        let conn = match self.pending.take() {
+            None => shim::open(&shim_dir, &request).await.map(|(_, s)| s),
+            Some(mut rx) => {
+                // Wait for the start. The client is not read meanwhile: docker's CLI
+                // half-closes its side at once when stdin is not attached, so EOF does not
+                // mean it left, and early stdin bytes must stay queued for the container. A
+                // client that left is noticed at the first write.
+                let mut watch = self.container.subscribe();
+                loop {
+                    let w = watch.borrow_and_update().clone();
+                    if w.removed {
+                        break Err(EngineError::System("container removed".into()));
+                    }
+                    if w.running {
+                        // A start connects the pending attaches before it reports the
+                        // container running: if ours was not among them (that start was
+                        // already under way), attach to the running container now.
+                        break match rx.try_recv() {
+                            Ok(r) => r,
+                            Err(_) => shim::open(&shim_dir, &request).await.map(|(_, s)| s),
+                        };
+                    }
+                    tokio::select! {
+                        r = &mut rx => {
+                            break r.unwrap_or_else(|_| {
+                                Err(EngineError::System("container removed".into()))
+                            })
+                        }
+                        changed = watch.changed() => {
+                            if changed.is_err() {
+                                break Err(EngineError::System("container removed".into()));
+                            }
+                        }
+                    }
+                }
+            }
         };
         let Ok(conn) = conn else {
             let _ = client.shutdown().await;
@@ -183,12 +220,24 @@ impl Engine {
             Some(k) => parse_detach_keys(k)?,
             None => DEFAULT_DETACH_KEYS.to_vec(),
         };
+        let pending = (opts.stream && !rec.state.is_running()).then(|| {
+            let (tx, rx) = oneshot::channel();
+            c.pending_attach
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Pending {
+                    request: attach_request(&opts),
+                    reply: tx,
+                });
+            rx
+        });
         Ok(AttachPlan {
             engine: self.clone(),
             container: c,
             tty: rec.config.tty,
             opts,
             detach_keys,
+            pending,
         })
     }
 }

@@ -194,6 +194,73 @@ pub fn validate_host_config(hc: &HostConfig, ncpu: usize) -> Result<()> {
     if hc.cpu_shares < 0 {
         return invalid("invalid CPU shares");
     }
+    if hc.memory_swap < -1 {
+        return invalid("Invalid value for MemorySwap: must be -1 (unlimited) or a limit");
+    }
+    if !hc.cpuset_cpus.is_empty() {
+        match parse_cpuset(&hc.cpuset_cpus) {
+            None => {
+                return Err(EngineError::Invalid(format!(
+                    "Invalid value {} for cpuset cpus",
+                    hc.cpuset_cpus
+                )))
+            }
+            Some(cpus) if cpus.iter().any(|c| *c >= ncpu) => {
+                return Err(EngineError::Invalid(format!(
+                    "Requested CPUs are not available - requested {}, available: 0-{}",
+                    hc.cpuset_cpus,
+                    ncpu.saturating_sub(1)
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    if !hc.cpuset_mems.is_empty() {
+        let nodes = online_mems();
+        match parse_cpuset(&hc.cpuset_mems) {
+            None => {
+                return Err(EngineError::Invalid(format!(
+                    "Invalid value {} for cpuset mems",
+                    hc.cpuset_mems
+                )))
+            }
+            Some(mems) if mems.iter().any(|m| !nodes.contains(m)) => {
+                return Err(EngineError::Invalid(format!(
+                    "Requested memory nodes are not available - requested {}, available: {}",
+                    hc.cpuset_mems,
+                    nodes
+                        .iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    for (dest, opts) in hc.tmpfs.iter().flatten() {
+        if !dest.starts_with('/') {
+            return Err(EngineError::Invalid(format!(
+                "invalid mount config for type \"tmpfs\": invalid mount path: '{dest}' mount path must be absolute"
+            )));
+        }
+        for opt in opts.split(',').filter(|o| !o.is_empty()) {
+            if !valid_tmpfs_option(opt) {
+                return Err(EngineError::Invalid(format!(
+                    "invalid tmpfs option {opt:?} for {dest}"
+                )));
+            }
+        }
+    }
+    for key in hc.sysctls.iter().flatten().map(|(k, _)| k) {
+        validate_sysctl(key, hc)?;
+    }
+    if !(-1000..=1000).contains(&hc.oom_score_adj) {
+        return Err(EngineError::Invalid(format!(
+            "Invalid value {}, range for oom score adj is [-1000, 1000]",
+            hc.oom_score_adj
+        )));
+    }
     if let Some(ulimits) = &hc.ulimits {
         for u in ulimits {
             if u.soft > u.hard {
@@ -232,7 +299,107 @@ pub fn validate_host_config(hc: &HostConfig, ncpu: usize) -> Result<()> {
     match network_mode(hc)? {
         NetworkMode::None | NetworkMode::Host => {}
     }
+    crate::hostconfig::check_namespace_modes(hc)?;
+    crate::hostconfig::check_unsupported(hc)?;
+    crate::hostconfig::mount_points(hc)?;
     Ok(())
+}
+
+/// Parses a cpuset list (`0-2,4`) as the kernel reads it; `None` when malformed.
+pub fn parse_cpuset(list: &str) -> Option<Vec<usize>> {
+    let mut out = Vec::new();
+    for part in list.split(',') {
+        let (lo, hi) = match part.split_once('-') {
+            Some((lo, hi)) => (lo.parse::<usize>().ok()?, hi.parse::<usize>().ok()?),
+            None => {
+                let n = part.parse::<usize>().ok()?;
+                (n, n)
+            }
+        };
+        if lo > hi || hi > 4096 {
+            return None;
+        }
+        out.extend(lo..=hi);
+    }
+    Some(out)
+}
+
+/// The host's online memory nodes (node 0 when the kernel does not say).
+fn online_mems() -> Vec<usize> {
+    std::fs::read_to_string("/sys/devices/system/node/online")
+        .ok()
+        .and_then(|s| parse_cpuset(s.trim()))
+        .unwrap_or_else(|| vec![0])
+}
+
+/// The options a tmpfs mount takes (`docker run --tmpfs /x:OPTS`).
+fn valid_tmpfs_option(opt: &str) -> bool {
+    let (key, value) = opt.split_once('=').unwrap_or((opt, ""));
+    match key {
+        "size" | "nr_blocks" | "nr_inodes" => {
+            let digits = value.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G', '%']);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        }
+        "mode" => !value.is_empty() && value.bytes().all(|b| (b'0'..=b'7').contains(&b)),
+        "uid" | "gid" => value.parse::<u32>().is_ok(),
+        _ => {
+            value.is_empty()
+                && matches!(
+                    key,
+                    "ro" | "rw"
+                        | "exec"
+                        | "noexec"
+                        | "suid"
+                        | "nosuid"
+                        | "dev"
+                        | "nodev"
+                        | "sync"
+                        | "async"
+                        | "atime"
+                        | "noatime"
+                        | "diratime"
+                        | "nodiratime"
+                        | "relatime"
+                        | "norelatime"
+                        | "strictatime"
+                        | "nostrictatime"
+                        | "tmpcopyup"
+                        | "private"
+                        | "rprivate"
+                        | "shared"
+                        | "rshared"
+                        | "slave"
+                        | "rslave"
+                )
+        }
+    }
+}
+
+/// A sysctl can only be set when it lives in a namespace the container has of its own
+/// (what runc checks when it creates the container): IPC ones unless `--ipc host`, net
+/// ones unless `--network host`, the UTS names unless `--uts host`.
+fn validate_sysctl(key: &str, hc: &HostConfig) -> Result<()> {
+    let ipc = matches!(
+        key,
+        "kernel.msgmax" | "kernel.msgmnb" | "kernel.msgmni" | "kernel.sem"
+    ) || key.starts_with("kernel.shm")
+        || key.starts_with("fs.mqueue.");
+    let allowed = if ipc {
+        hc.ipc_mode != "host"
+    } else if key.starts_with("net.") {
+        hc.network_mode != "host"
+    } else if matches!(key, "kernel.domainname" | "kernel.hostname") {
+        hc.uts_mode != "host"
+    } else {
+        false
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(EngineError::Invalid(format!(
+            "sysctl {key:?} is not in a separate kernel namespace"
+        )))
+    }
 }
 
 /// The network modes berth supports until bridge networking lands.
@@ -276,7 +443,8 @@ impl Engine {
         }
         let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
         validate_host_config(&host_config, ncpu)?;
-        let mut warnings = Vec::new();
+        crate::hostconfig::check_config(&config)?;
+        let mut warnings = crate::hostconfig::discarded(&host_config);
         if host_config
             .port_bindings
             .as_ref()
@@ -290,6 +458,12 @@ impl Engine {
         let image_id = self.images.resolve(&config.image)?;
         let image_config = self.images.config(&image_id)?;
         merge_image_config(&mut config, &image_config);
+        if !config.working_dir.is_empty() && !config.working_dir.starts_with('/') {
+            return Err(EngineError::Invalid(format!(
+                "the working directory '{}' is invalid, it needs to be an absolute path",
+                config.working_dir
+            )));
+        }
         let has_cmd = config.entrypoint.as_ref().is_some_and(|e| !e.is_empty())
             || config.cmd.as_ref().is_some_and(|c| !c.is_empty());
         if !has_cmd {
@@ -298,6 +472,11 @@ impl Engine {
         for bind in host_config.binds.iter().flatten() {
             crate::container::parse_bind(bind)?;
         }
+        // The name is checked before anything is made on disk.
+        let name = name
+            .filter(|n| !n.is_empty())
+            .map(names::validate)
+            .transpose()?;
         let id = random_id();
         if config.hostname.is_empty() {
             config.hostname = if network_mode(&host_config)? == NetworkMode::Host {
@@ -326,10 +505,12 @@ impl Engine {
         };
         let record = {
             let _guard = self.names.lock().unwrap_or_else(|e| e.into_inner());
-            let name = match name.filter(|n| !n.is_empty()) {
+            let name = match name {
                 Some(n) => {
-                    let n = names::validate(n)?;
-                    self.check_name_free(&n)?;
+                    if let Err(e) = self.check_name_free(&n) {
+                        let _ = std::fs::remove_dir_all(&dir);
+                        return Err(e);
+                    }
                     n
                 }
                 None => self.unused_random_name(),
@@ -836,18 +1017,29 @@ impl Engine {
     /// `POST /containers/{id}/resize`.
     pub async fn resize(&self, key: &str, height: u32, width: u32) -> Result<()> {
         let c = self.find(key)?;
-        if !c.record().state.is_running() {
+        let rec = c.record();
+        if !rec.state.is_running() {
             return Err(EngineError::Conflict(format!(
                 "Container {} is not running",
                 c.id
             )));
         }
+        // Without a tty there is nothing to resize: dockerd (containerd's shim) answers
+        // 200 and does nothing.
+        if !rec.config.tty {
+            return Ok(());
+        }
         shim::call(
             &self.shim_dir(&c.id),
             json!({"op": "resize", "height": height, "width": width}),
         )
-        .await
-        .map(|_| ())
+        .await?;
+        self.container_event(
+            &rec,
+            "resize",
+            &[("height", height.to_string()), ("width", width.to_string())],
+        );
+        Ok(())
     }
 
     /// `GET /containers/{id}/top`: `ps` on the host, keeping the container's processes
@@ -872,8 +1064,10 @@ impl Engine {
             .await
             .map_err(|e| EngineError::system("cannot run ps", e))?;
         if !out.status.success() {
-            return Err(EngineError::System(format!(
-                "ps: {}",
+            // The arguments came from the client: its error (400), with ps' complaint.
+            return Err(EngineError::Invalid(format!(
+                "Error running ps: {}: {}",
+                out.status,
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
@@ -1112,6 +1306,52 @@ mod tests {
             validate_host_config(&hc, 2),
             Err(EngineError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn cpusets_tmpfs_sysctls() {
+        assert_eq!(parse_cpuset("0-2,4"), Some(vec![0, 1, 2, 4]));
+        assert_eq!(parse_cpuset("1"), Some(vec![1]));
+        for bad in ["", "x", "-1", "2-1", "0,", "1-"] {
+            assert_eq!(parse_cpuset(bad), None, "{bad}");
+        }
+        let check = |hc: HostConfig| validate_host_config(&hc, 2);
+        let cpus = |c: &str| HostConfig {
+            cpuset_cpus: c.into(),
+            ..Default::default()
+        };
+        assert!(check(cpus("0-1")).is_ok());
+        assert!(check(cpus("2"))
+            .unwrap_err()
+            .to_string()
+            .contains("not available"));
+        assert!(check(cpus("x"))
+            .unwrap_err()
+            .to_string()
+            .contains("Invalid value x"));
+        let tmpfs = |d: &str, o: &str| HostConfig {
+            tmpfs: Some([(d.to_string(), o.to_string())].into()),
+            ..Default::default()
+        };
+        assert!(check(tmpfs("/t", "size=1m,mode=1777,noexec")).is_ok());
+        assert!(check(tmpfs("t", "")).is_err());
+        assert!(check(tmpfs("/t", "v")).is_err());
+        assert!(check(tmpfs("/t", "size=x")).is_err());
+        let sysctl = |k: &str, net: &str| HostConfig {
+            sysctls: Some([(k.to_string(), "1".to_string())].into()),
+            network_mode: net.into(),
+            ..Default::default()
+        };
+        assert!(check(sysctl("net.ipv4.ip_forward", "none")).is_ok());
+        assert!(check(sysctl("kernel.shmmax", "none")).is_ok());
+        assert!(check(sysctl("net.ipv4.ip_forward", "host")).is_err());
+        assert!(check(sysctl("vm.swappiness", "none")).is_err());
+        let swap = HostConfig {
+            memory: 64 << 20,
+            memory_swap: -5,
+            ..Default::default()
+        };
+        assert!(check(swap).is_err());
     }
 
     #[test]

@@ -17,6 +17,8 @@ use crate::{random_id, shim, Engine};
 struct ExecState {
     started: bool,
     running: bool,
+    /// Started with a tty (from the create or the start request).
+    tty: bool,
     exit_code: Option<i32>,
     pid: i32,
 }
@@ -75,7 +77,7 @@ impl ExecPlan {
                 use tokio::io::AsyncWriteExt;
                 let _ = client.write_all(&bytes).await;
                 let _ = client.shutdown().await;
-                self.finish(126);
+                self.finish(start_failure_code(&e));
                 return StreamEnd::Closed;
             }
         };
@@ -88,9 +90,22 @@ impl ExecPlan {
         end
     }
 
-    /// Starts the process detached (`docker exec -d`).
+    /// Starts the process detached (`docker exec -d`). A command that cannot run is the
+    /// caller's error (400), as dockerd classifies it.
     pub async fn run_detached(self) -> Result<()> {
-        let mut conn = self.begin().await?;
+        let mut conn = match self.begin().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                let code = start_failure_code(&e);
+                self.finish(code);
+                return Err(match e {
+                    EngineError::System(m) if code == 127 || m.contains("permission denied") => {
+                        EngineError::Invalid(m)
+                    }
+                    other => other,
+                });
+            }
+        };
         tokio::spawn(async move {
             let code = loop {
                 match shim::read_frame(&mut conn).await {
@@ -110,12 +125,15 @@ impl ExecPlan {
             &self.request,
         )
         .await
-        .inspect_err(|_e| {
+        .map_err(|e| {
             self.exec.set(|s| s.running = false);
+            self.explain(e)
         })?;
         let pid = reply.get("pid").and_then(Value::as_i64).unwrap_or_default() as i32;
+        let tty = self.tty;
         self.exec.set(|s| {
             s.running = true;
+            s.tty = tty;
             s.pid = pid;
         });
         if let Ok(c) = self.engine.find(&self.exec.container_id) {
@@ -127,6 +145,24 @@ impl ExecPlan {
             );
         }
         Ok(conn)
+    }
+
+    /// The runtime reports a failed chdir without saying why: when the working directory
+    /// is missing in the container (seen through its /proc/<pid>/root), say so with runc's
+    /// message.
+    fn explain(&self, err: EngineError) -> EngineError {
+        let cwd = self.request["cwd"].as_str().unwrap_or("/");
+        let Ok(c) = self.engine.find(&self.exec.container_id) else {
+            return err;
+        };
+        let pid = c.record().state.pid;
+        let root = std::path::PathBuf::from(format!("/proc/{pid}/root"));
+        if pid > 0 && root.exists() && !berth_runtime::user::secure_join(&root, cwd).is_dir() {
+            return EngineError::Invalid(format!(
+                "chdir to cwd ({cwd:?}) set in config.json failed: no such file or directory"
+            ));
+        }
+        err
     }
 
     fn command(&self) -> String {
@@ -152,6 +188,19 @@ impl ExecPlan {
     }
 }
 
+/// The exit code docker reports for an exec that could not start: 127 when the command
+/// does not exist, 126 otherwise (not executable, no working directory, …).
+fn start_failure_code(err: &EngineError) -> i32 {
+    let msg = err.to_string();
+    let missing_command = msg.contains("executable file not found")
+        || (msg.contains("no such file or directory") && !msg.contains("chdir to cwd"));
+    if missing_command {
+        127
+    } else {
+        126
+    }
+}
+
 impl Engine {
     /// `POST /containers/{id}/exec`.
     pub fn exec_create(self: &Arc<Self>, key: &str, body: ExecCreateBody) -> Result<String> {
@@ -174,6 +223,12 @@ impl Engine {
         }
         if body.cmd.as_ref().is_none_or(|c| c.is_empty()) {
             return Err(EngineError::Invalid("No exec command specified".into()));
+        }
+        if !body.working_dir.is_empty() && !body.working_dir.starts_with('/') {
+            return Err(EngineError::Invalid(format!(
+                "the working directory '{}' is invalid, it needs to be an absolute path",
+                body.working_dir
+            )));
         }
         if !body.detach_keys.is_empty() {
             attach::parse_detach_keys(&body.detach_keys)?;
@@ -205,6 +260,21 @@ impl Engine {
             .get(id)
             .cloned()
             .ok_or_else(|| EngineError::NotFound(format!("No such exec instance: {id}")))
+    }
+
+    /// The container's exec instances that have not exited (created or running), sorted:
+    /// inspect's `ExecIDs`.
+    pub(crate) fn live_exec_ids(&self, container_id: &str) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .execs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter(|e| e.container_id == container_id && e.state().exit_code.is_none())
+            .map(|e| e.id.clone())
+            .collect();
+        ids.sort();
+        ids
     }
 
     pub(crate) fn forget_execs_of(&self, container_id: &str) {
@@ -263,6 +333,7 @@ impl Engine {
         } else {
             "/".into()
         };
+
         let size = body
             .console_size
             .clone()
@@ -301,6 +372,10 @@ impl Engine {
         let state = exec.state();
         if !state.running {
             return Err(EngineError::Conflict(format!("Exec {id} is not running")));
+        }
+        if !state.tty {
+            // Nothing to resize, as with dockerd.
+            return Ok(());
         }
         shim::call(
             &self.shim_dir(&exec.container_id),

@@ -150,6 +150,23 @@ fn mounts(rec: &ContainerRecord) -> Value {
             "Propagation": ""
         }));
     }
+    for m in rec.host_config.mounts.iter().flatten() {
+        match crate::hostconfig::mount_point(m) {
+            Ok(crate::hostconfig::MountPoint::Bind {
+                source,
+                target,
+                read_only,
+            }) => out.push(json!({
+                "Type": "bind", "Source": source, "Destination": target, "Mode": "",
+                "RW": !read_only, "Propagation": "rprivate"
+            })),
+            Ok(crate::hostconfig::MountPoint::Tmpfs { target, .. }) => out.push(json!({
+                "Type": "tmpfs", "Source": "", "Destination": target, "Mode": "", "RW": !m.read_only,
+                "Propagation": ""
+            })),
+            Err(_) => {}
+        }
+    }
     Value::Array(out)
 }
 
@@ -167,6 +184,7 @@ impl Engine {
             // dockerd omits an empty Healthcheck and keeps `Volumes`/`OnBuild` as null.
             obj.retain(|k, v| !(k == "Healthcheck" && v.is_null()));
         }
+        let exec_ids = Some(self.live_exec_ids(&rec.id)).filter(|ids| !ids.is_empty());
         let mut v = json!({
             "Id": rec.id,
             "Created": rec.created,
@@ -197,7 +215,7 @@ impl Engine {
             "MountLabel": "",
             "ProcessLabel": "",
             "AppArmorProfile": "",
-            "ExecIDs": null,
+            "ExecIDs": exec_ids,
             "HostConfig": rec.host_config,
             "GraphDriver": {
                 "Data": {

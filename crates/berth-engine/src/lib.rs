@@ -10,6 +10,7 @@ pub mod container;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod hostconfig;
 pub mod inspect;
 pub mod logs;
 pub mod names;

@@ -45,6 +45,35 @@ fn resolv_conf(host_network: bool) -> String {
         .collect()
 }
 
+/// `--dns`, `--dns-search` and `--dns-option` replace the host's `nameserver`,
+/// `search`/`domain` and `options` lines, each only when given, as dockerd does.
+fn with_dns_settings(host: &str, dns: &[String], search: &[String], options: &[String]) -> String {
+    let mut out = String::new();
+    for line in host.lines() {
+        let key = line.split_whitespace().next().unwrap_or_default();
+        let replaced = match key {
+            "nameserver" => !dns.is_empty(),
+            "search" | "domain" => !search.is_empty(),
+            "options" => !options.is_empty(),
+            _ => false,
+        };
+        if !replaced {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    for ns in dns {
+        out.push_str(&format!("nameserver {ns}\n"));
+    }
+    if !search.is_empty() {
+        out.push_str(&format!("search {}\n", search.join(" ")));
+    }
+    if !options.is_empty() {
+        out.push_str(&format!("options {}\n", options.join(" ")));
+    }
+    out
+}
+
 /// Mounts the rootfs, writes the network files and the OCI spec.
 pub(crate) async fn prepare(engine: &Engine, rec: &ContainerRecord, dir: &Path) -> Result<()> {
     let rec = rec.clone();
@@ -81,15 +110,26 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
         }
     }
     std::fs::write(dir.join("hosts"), hosts).map_err(io("cannot write hosts"))?;
-    let mut resolv = resolv_conf(host_network);
-    if let Some(dns) = &rec.host_config.dns {
-        if !dns.is_empty() {
-            resolv = dns.iter().map(|s| format!("nameserver {s}\n")).collect();
-        }
-    }
+    let resolv = with_dns_settings(
+        &resolv_conf(host_network),
+        rec.host_config.dns.as_deref().unwrap_or_default(),
+        rec.host_config.dns_search.as_deref().unwrap_or_default(),
+        rec.host_config.dns_options.as_deref().unwrap_or_default(),
+    );
     std::fs::write(dir.join("resolv.conf"), resolv).map_err(io("cannot write resolv.conf"))?;
 
     let rootfs = dir.join("rootfs");
+    // dockerd creates the working directory (and its parents) in the rootfs.
+    if !rec.config.working_dir.is_empty() {
+        let wd = berth_runtime::user::secure_join(&rootfs, &rec.config.working_dir);
+        if wd.exists() && !wd.is_dir() {
+            return Err(EngineError::System(format!(
+                "Cannot mkdir: {} is not a directory",
+                rec.config.working_dir
+            )));
+        }
+        std::fs::create_dir_all(&wd).map_err(io("cannot create the working directory"))?;
+    }
     let (uid, gid, mut additional_gids) =
         berth_runtime::user::resolve_user(&rootfs, &rec.config.user)
             .map_err(|e| EngineError::Invalid(e.to_string()))?;
@@ -137,6 +177,19 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
     }
     for (dest, opts) in rec.host_config.tmpfs.iter().flatten() {
         mounts.push(rspec::Mount::tmpfs(dest, opts));
+    }
+    // `--mount`: checked at create; a bind source that vanished since is an error now.
+    for m in crate::hostconfig::mount_points(&rec.host_config)? {
+        match m {
+            crate::hostconfig::MountPoint::Bind {
+                source,
+                target,
+                read_only,
+            } => mounts.push(rspec::Mount::bind(source.into(), &target, read_only)),
+            crate::hostconfig::MountPoint::Tmpfs { target, options } => {
+                mounts.push(rspec::Mount::tmpfs(&target, &options))
+            }
+        }
     }
     let init = rec
         .host_config
@@ -196,7 +249,8 @@ fn write_files_and_spec(rec: &ContainerRecord, dir: &Path, exe: &Path) -> Result
         readonly_paths: rec.host_config.readonly_paths.clone(),
         init,
         shm_size: rec.host_config.shm_size,
-        oom_score_adj: 0,
+        // Checked to be within -1000..=1000 at create.
+        oom_score_adj: rec.host_config.oom_score_adj.clamp(-1000, 1000) as i32,
     };
     let spec = rspec::build(&input).map_err(|e| EngineError::Invalid(e.to_string()))?;
     let bundle = dir.join("bundle");
@@ -268,4 +322,24 @@ fn elf_has_interp(b: &[u8]) -> Option<bool> {
         }
     }
     Some(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_settings_replace_host_lines() {
+        let host = "# generated\nnameserver 10.0.0.1\nsearch corp\noptions ndots:2\n";
+        assert_eq!(with_dns_settings(host, &[], &[], &[]), host);
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            with_dns_settings(host, &s(&["1.1.1.1"]), &s(&["a.b", "c"]), &[]),
+            "# generated\noptions ndots:2\nnameserver 1.1.1.1\nsearch a.b c\n"
+        );
+        assert_eq!(
+            with_dns_settings(host, &[], &[], &s(&["timeout:1"])),
+            "# generated\nnameserver 10.0.0.1\nsearch corp\noptions timeout:1\n"
+        );
+    }
 }

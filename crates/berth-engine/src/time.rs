@@ -35,6 +35,16 @@ pub fn parse_since(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Some(t.with_timezone(&Utc));
     }
+    // `secs.nanos`, exactly (an f64 loses the last digits of nanoseconds).
+    if let Some((secs, frac)) = value.split_once('.') {
+        if let (Ok(secs), true) = (
+            secs.parse::<i64>(),
+            !frac.is_empty() && frac.len() <= 9 && frac.bytes().all(|b| b.is_ascii_digit()),
+        ) {
+            let nanos: u32 = format!("{frac:0<9}").parse().unwrap_or(0);
+            return DateTime::from_timestamp(secs, nanos);
+        }
+    }
     if let Ok(secs) = value.parse::<f64>() {
         let whole = secs.trunc() as i64;
         let nanos = ((secs - secs.trunc()) * 1e9).round() as u32;
@@ -109,5 +119,15 @@ mod tests {
             100
         );
         assert!(parse_since("yesterday", now).is_none());
+        // Nanoseconds are kept exactly.
+        let t = parse_since("1795434628.062421317", now).unwrap();
+        assert_eq!(
+            (t.timestamp(), t.timestamp_subsec_nanos()),
+            (1795434628, 62421317)
+        );
+        assert_eq!(
+            parse_since("5.5", now).unwrap().timestamp_subsec_nanos(),
+            500_000_000
+        );
     }
 }

@@ -111,6 +111,173 @@ fn ping_version_and_negotiation() {
 }
 
 #[test]
+fn head_ping_prefixes_and_common_headers() {
+    let d = Daemon::start();
+    let r = request(&d, "HEAD", "/_ping", None);
+    assert_eq!((r.status, r.body.len()), (200, 0));
+    for (name, value) in [
+        ("api-version", "1.50"),
+        ("swarm", "inactive"),
+        ("docker-experimental", "false"),
+        ("cache-control", "no-cache, no-store, must-revalidate"),
+        ("pragma", "no-cache"),
+    ] {
+        assert_eq!(r.header(name), Some(value), "{name}");
+    }
+    // Every version from 1.24 (dockerd's minimum) to 1.50, as a prefix.
+    for minor in 24..=50 {
+        let r = request(&d, "GET", &format!("/v1.{minor}/containers/json"), None);
+        assert_eq!(r.status, 200, "v1.{minor}");
+        assert_eq!(r.header("api-version"), Some("1.50"));
+    }
+    let r = request(&d, "GET", "/v1.23/version", None);
+    assert_eq!(r.status, 400);
+    assert!(r.message().contains("too old"), "{}", r.message());
+    // Errors carry the headers too, and a JSON message.
+    let r = request(&d, "GET", "/v1.45/containers/nope/json", None);
+    assert_eq!((r.status, r.header("api-version")), (404, Some("1.50")));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    // Image shapes follow the requested version (VirtualSize went away in 1.44).
+    let tar = common::busybox_tar();
+    d.ok(&["import", tar.to_str().unwrap(), "busybox:latest"]);
+    let old = request(&d, "GET", "/v1.41/images/json", None).json();
+    assert!(old[0]["VirtualSize"].is_i64(), "{old}");
+    let new = request(&d, "GET", "/v1.50/images/json", None).json();
+    assert!(new[0].get("VirtualSize").is_none(), "{new}");
+    let old = request(&d, "GET", "/v1.41/images/busybox/json", None).json();
+    assert_eq!(old["Config"]["Hostname"], "");
+    assert!(old["ContainerConfig"].is_object(), "{old}");
+    let new = request(&d, "GET", "/images/busybox/json", None).json();
+    assert!(new["Config"].get("Hostname").is_none(), "{new}");
+    // Networks, volumes and plugins berth has (none of the latter two).
+    let nets = request(&d, "GET", "/networks", None).json();
+    assert_eq!(nets.as_array().unwrap().len(), 2);
+    assert_eq!(request(&d, "GET", "/networks/nope", None).status, 404);
+    assert_eq!(request(&d, "GET", "/volumes/nope", None).status, 404);
+    assert_eq!(request(&d, "GET", "/plugins/nope/json", None).status, 404);
+    assert_eq!(request(&d, "GET", "/swarm", None).status, 503);
+    assert!(d.leftovers().is_empty());
+}
+
+#[test]
+fn bodies_and_parameters_like_dockerd() {
+    let d = Daemon::with_busybox();
+    // Go's decoder: an array is not an object; null members are zero values.
+    let r = request(&d, "POST", "/containers/create", Some("[]"));
+    assert_eq!(r.status, 400, "{}", r.message());
+    let r = request(
+        &d,
+        "POST",
+        "/containers/create?name=nulls",
+        Some(
+            r#"{"Image":"busybox","Cmd":["sleep","1000"],"User":null,"WorkingDir":null,"HostConfig":{"Memory":null,"Mounts":[{"Type":"tmpfs","Target":"/t","Source":null}]}}"#,
+        ),
+    );
+    assert_eq!(r.status, 201, "{}", r.message());
+    let id = r.json()["Id"].as_str().unwrap().to_string();
+    assert_eq!(
+        request(&d, "POST", &format!("/containers/{id}/start"), None).status,
+        204
+    );
+    // Resizing a container without a tty is a no-op (200), as with dockerd.
+    let r = request(
+        &d,
+        "POST",
+        &format!("/containers/{id}/resize?h=10&w=20"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.message());
+    // top's ps options are the client's: a bad one is a 400.
+    let r = request(
+        &d,
+        "GET",
+        &format!("/containers/{id}/top?ps_args=--nope"),
+        None,
+    );
+    assert_eq!(r.status, 400, "{}", r.message());
+    // Unparsable since/until are 400s, not "no bound".
+    for q in ["since=bogus", "until=bogus"] {
+        let r = request(
+            &d,
+            "GET",
+            &format!("/containers/{id}/logs?stdout=1&{q}"),
+            None,
+        );
+        assert_eq!(r.status, 400, "{q}");
+    }
+    // docker-py's since/before parameters of the list.
+    let r = request(
+        &d,
+        "POST",
+        "/containers/create?name=later",
+        Some(r#"{"Image":"busybox","Cmd":["true"]}"#),
+    );
+    let later = r.json()["Id"].as_str().unwrap().to_string();
+    let list = request(
+        &d,
+        "GET",
+        &format!("/containers/json?all=1&since={id}"),
+        None,
+    )
+    .json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["Id"], later.as_str());
+    let list = request(
+        &d,
+        "GET",
+        &format!("/containers/json?all=1&before={later}"),
+        None,
+    )
+    .json();
+    assert_eq!(list[0]["Id"], id.as_str());
+    // ExecIDs lists the exec instances not done yet; exec errors are 400s.
+    let r = request(
+        &d,
+        "POST",
+        &format!("/containers/{id}/exec"),
+        Some(r#"{"Cmd":["true"]}"#),
+    );
+    let exec = r.json()["Id"].as_str().unwrap().to_string();
+    let i = request(&d, "GET", &format!("/containers/{id}/json"), None).json();
+    assert_eq!(i["ExecIDs"], json!([exec]));
+    let r = request(
+        &d,
+        "POST",
+        &format!("/containers/{id}/exec"),
+        Some(r#"{"Cmd":["true"],"WorkingDir":"tmp"}"#),
+    );
+    assert_eq!(r.status, 400);
+    // wait: dockerd omits an empty Error.
+    let r = request(&d, "POST", &format!("/containers/{later}/start"), None);
+    assert_eq!(r.status, 204);
+    let w = request(&d, "POST", &format!("/containers/{later}/wait"), None).json();
+    assert_eq!(w, json!({"StatusCode": 0}));
+    // A HostConfig with dockerd's keys, and warnings for what is not applied.
+    let i = request(&d, "GET", &format!("/containers/{id}/json"), None).json();
+    for key in [
+        "OomScoreAdj",
+        "Links",
+        "ContainerIDFile",
+        "BlkioWeightDevice",
+        "CpuCount",
+    ] {
+        assert!(i["HostConfig"].get(key).is_some(), "{key}");
+    }
+    let r = request(
+        &d,
+        "POST",
+        "/containers/create",
+        Some(r#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"BlkioWeight":300}}"#),
+    );
+    assert_eq!(r.status, 201);
+    assert!(r.json()["Warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("discarded"));
+    assert!(d.leftovers().is_empty());
+}
+
+#[test]
 fn bad_input_gets_docker_errors() {
     let d = Daemon::with_busybox();
     let r = request(&d, "POST", "/v1.45/containers/create", Some("{not json"));

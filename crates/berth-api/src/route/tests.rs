@@ -170,6 +170,22 @@ fn containers() {
             filters: Filters::parse(r#"{"status":{"running":true}}"#).unwrap(),
         }
     );
+    // docker-py's `since`/`before` parameters become filters.
+    let mut legacy = Filters::parse(r#"{"label":{"a":true}}"#).unwrap();
+    legacy.add("since", "abc");
+    legacy.add("before", "def");
+    assert_eq!(
+        route(
+            "GET",
+            "/containers/json?since=abc&before=def&filters=%7B%22label%22%3A%5B%22a%22%5D%7D"
+        ),
+        Route::ContainerList {
+            all: false,
+            limit: None,
+            size: false,
+            filters: legacy,
+        }
+    );
     assert_eq!(
         route("POST", "/containers/create?name=web&platform=linux%2Famd64"),
         Route::ContainerCreate {

@@ -10,7 +10,11 @@ use super::{
     AttachArgs, ContainerCmd, CreateArgs, ExecArgs, ExportArgs, Failure, InspectArgs, KillArgs,
     LogsArgs, NamesArgs, PsArgs, Res, RestartArgs, RmArgs, RunArgs, StartArgs, TopArgs,
 };
-use crate::format::{self, template::Format, units};
+use crate::format::{
+    self,
+    template::{Ctx, Format},
+    units,
+};
 
 /// Runs one of the container commands.
 pub async fn run_cmd(client: &Arc<Client>, cmd: ContainerCmd) -> Res {
@@ -69,7 +73,12 @@ pub async fn run_cmd(client: &Arc<Client>, cmd: ContainerCmd) -> Res {
                     ),
                     None,
                 )
-                .await?;
+                .await
+                .map_err(|e| {
+                    Failure::msg(format!(
+                        "{e}\nError: failed to rename container named {container}"
+                    ))
+                })?;
             Ok(0)
         }
         ContainerCmd::Logs(a) => logs(client, a).await,
@@ -118,6 +127,8 @@ async fn rm(client: &Client, a: RmArgs) -> Res {
             .await
         {
             Ok(_) => println!("{n}"),
+            // docker: with --force, a missing container is reported but not an error.
+            Err(e) if a.force && e.is_not_found() => eprintln!("{e}"),
             Err(e) => errors.push(e.to_string()),
         }
     }
@@ -164,6 +175,22 @@ fn with_help(code: i32, err: &str, cmd: &str) -> Failure {
     }
 }
 
+/// docker's error for a bad `run`/`create` flag value.
+fn opts_failure(e: super::opts::OptsError, cmd: &str) -> Failure {
+    use super::opts::OptsError;
+    match e {
+        OptsError::Flag { .. } => {
+            let f = super::usage::flag_error(cmd, &e.to_string());
+            Failure {
+                code: f.code,
+                msg: f.text,
+            }
+        }
+        OptsError::Plain(m) => Failure::msg(m),
+        OptsError::Other(m) => with_help(125, &m, cmd),
+    }
+}
+
 /// Pulls `image` (`POST /images/create?fromImage=`), printing progress on stderr.
 async fn pull(client: &Client, image: &str) -> Result<(), ClientError> {
     let (repo, tag) = split_ref(image);
@@ -203,6 +230,24 @@ async fn pull(client: &Client, image: &str) -> Result<(), ClientError> {
     Ok(())
 }
 
+/// docker's normalized name (`busybox:latest` → `docker.io/library/busybox:latest`), as
+/// the docker CLI sends it to pull.
+pub fn normalize_ref(r: &str) -> String {
+    let (first, rest) = match r.split_once('/') {
+        Some((f, rest)) => (f, Some(rest)),
+        None => (r, None),
+    };
+    let has_registry = rest.is_some()
+        && (first.contains(['.', ':']) || first == "localhost" || first.to_lowercase() != first);
+    if has_registry {
+        r.to_string()
+    } else if rest.is_some() {
+        format!("docker.io/{r}")
+    } else {
+        format!("docker.io/library/{r}")
+    }
+}
+
 /// Splits `repo[:tag]` (a digest stays in the repo).
 pub fn split_ref(r: &str) -> (String, Option<String>) {
     if r.contains('@') {
@@ -218,12 +263,24 @@ pub fn split_ref(r: &str) -> (String, Option<String>) {
     }
 }
 
+/// The failure of a create request: `run` wraps it with the help hint (125), `create`
+/// prints it alone (1), like docker.
+fn create_failure(cmd: &str, msg: &str) -> Failure {
+    if cmd == "create" {
+        Failure::msg(msg)
+    } else {
+        with_help(125, msg, cmd)
+    }
+}
+
 /// Creates the container; pulls once when the image is missing.
 async fn create_container(
     client: &Client,
     req: &super::opts::CreateRequest,
     cmd: &str,
 ) -> Result<String, Failure> {
+    // The docker CLI checks the image reference before sending it.
+    super::reference::check(&req.body.config.image).map_err(|e| create_failure(cmd, &e))?;
     let path = match &req.name {
         Some(n) => format!("/containers/create?name={}", encode(n)),
         None => "/containers/create".to_string(),
@@ -234,16 +291,16 @@ async fn create_container(
         Err(e) if e.is_not_found() && e.to_string().contains("No such image") => {
             let image = with_latest(&req.body.config.image);
             eprintln!("Unable to find image '{image}' locally");
-            pull(client, &image)
+            pull(client, &normalize_ref(&image))
                 .await
-                .map_err(|e| with_help(125, &e.to_string(), cmd))?;
+                .map_err(|e| create_failure(cmd, &e.to_string()))?;
             client
                 .post(&path, Some(&body))
                 .await
-                .map_err(|e| with_help(125, &e.to_string(), cmd))?
+                .map_err(|e| create_failure(cmd, &e.to_string()))?
                 .1
         }
-        Err(e) => return Err(with_help(125, &e.to_string(), cmd)),
+        Err(e) => return Err(create_failure(cmd, &e.to_string())),
     };
     if let Some(ws) = resp.get("Warnings").and_then(Value::as_array) {
         for w in ws.iter().filter_map(Value::as_str) {
@@ -270,13 +327,13 @@ async fn create_cmd(client: &Client, a: CreateArgs) -> Res {
     let req = a
         .opts
         .build(&a.args, true, &host_env)
-        .map_err(|e| with_help(125, &e.to_string(), "create"))?;
+        .map_err(|e| opts_failure(e, "create"))?;
     let mut req = req;
     // `create` keeps the attach flags of a foreground run.
     let fg = a
         .opts
         .build(&a.args, false, &host_env)
-        .map_err(|e| with_help(125, &e.to_string(), "create"))?;
+        .map_err(|e| opts_failure(e, "create"))?;
     req.body.config = fg.body.config;
     let id = create_container(client, &req, "create").await?;
     println!("{id}");
@@ -297,7 +354,7 @@ pub fn start_error_code(msg: &str) -> i32 {
 fn detach_keys_query(keys: Option<&str>) -> Result<(String, Vec<u8>), Failure> {
     let keys_str = keys.unwrap_or(stream::DEFAULT_DETACH_KEYS);
     let bytes = stream::detach_key_bytes(keys_str).map_err(|e| Failure {
-        code: 125,
+        code: 1,
         msg: format!("Invalid detach keys ({keys_str}) provided: {e}"),
     })?;
     let q = if keys.is_some() {
@@ -312,11 +369,11 @@ async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
     let mut req = a
         .opts
         .build(&a.args, a.detach, &host_env)
-        .map_err(|e| with_help(125, &e.to_string(), "run"))?;
+        .map_err(|e| opts_failure(e, "run"))?;
     let tty = a.opts.tty;
     let attach_stdin = req.body.config.attach_stdin;
     if !a.detach && tty && attach_stdin && !stream::stdin_is_tty() {
-        return Err(with_help(125, "the input device is not a TTY", "run"));
+        return Err(Failure::msg("the input device is not a TTY"));
     }
     if tty && !a.detach {
         if let Some((h, w)) = stream::terminal_size() {
@@ -324,8 +381,11 @@ async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
         }
     }
     let (keys_q, key_bytes) = detach_keys_query(a.detach_keys.as_deref())?;
+    let created_at = chrono::Utc::now().timestamp() - 1;
     let id = create_container(client, &req, "run").await?;
     if a.detach {
+        // docker prints the ID before it starts the container.
+        println!("{id}");
         client
             .post(&format!("/containers/{id}/start"), None)
             .await
@@ -333,7 +393,6 @@ async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
                 let m = e.to_string();
                 with_help(start_error_code(&m), &m, "run")
             })?;
-        println!("{id}");
         return Ok(0);
     }
     let c = &req.body.config;
@@ -397,12 +456,21 @@ async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
     let fallback = async {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         loop {
-            if let Ok(v) = client.get(&format!("/containers/{id}/json")).await {
-                if v["State"]["Status"].as_str() == Some("exited")
-                    || v["State"]["Status"].as_str() == Some("dead")
-                {
-                    return v["State"]["ExitCode"].as_i64().unwrap_or(0) as i32;
+            match client.get(&format!("/containers/{id}/json")).await {
+                Ok(v) => {
+                    if v["State"]["Status"].as_str() == Some("exited")
+                        || v["State"]["Status"].as_str() == Some("dead")
+                    {
+                        return v["State"]["ExitCode"].as_i64().unwrap_or(0) as i32;
+                    }
                 }
+                // Removed already (--rm): its `die` event has the code.
+                Err(e) if e.is_not_found() => {
+                    return exit_code_from_events(client, &id, created_at)
+                        .await
+                        .unwrap_or(125);
+                }
+                Err(_) => {}
             }
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
@@ -427,6 +495,16 @@ async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
             }
             Ok(v["StatusCode"].as_i64().unwrap_or(125) as i32)
         }
+        // The wait reached the daemon after an --rm container was gone.
+        Ok(Err(e)) if e.is_not_found() && a.opts.rm => {
+            match exit_code_from_events(client, &id, created_at).await {
+                Some(code) => Ok(code),
+                None => Err(Failure {
+                    code: 125,
+                    msg: e.to_string(),
+                }),
+            }
+        }
         Ok(Err(e)) => Err(Failure {
             code: 125,
             msg: e.to_string(),
@@ -436,6 +514,31 @@ async fn run(client: &Arc<Client>, a: RunArgs) -> Res {
             msg: e.to_string(),
         }),
     }
+}
+
+/// The exit code of container `id` from its last `die` event since `since` (unix
+/// seconds): for an `--rm` container that is already gone.
+async fn exit_code_from_events(client: &Client, id: &str, since: i64) -> Option<i32> {
+    let filters = json!({"container": {id: true}, "event": {"die": true}}).to_string();
+    let until = chrono::Utc::now().timestamp() + 1;
+    let path = format!(
+        "/events?since={since}&until={until}&filters={}",
+        encode(&filters)
+    );
+    let mut s = client
+        .stream(hyper::Method::GET, &path, berth_client::empty_body(), None)
+        .await
+        .ok()?;
+    let mut buf = Vec::new();
+    while let Some(Ok(chunk)) = s.next().await {
+        buf.extend_from_slice(&chunk);
+    }
+    serde_json::Deserializer::from_slice(&buf)
+        .into_iter::<Value>()
+        .flatten()
+        .filter(|e| e["Action"] == "die")
+        .filter_map(|e| e["Actor"]["Attributes"]["exitCode"].as_str()?.parse().ok())
+        .last()
 }
 
 async fn start(client: &Arc<Client>, a: StartArgs) -> Res {
@@ -493,19 +596,26 @@ async fn start(client: &Arc<Client>, a: StartArgs) -> Res {
         };
     }
     let mut errors = Vec::new();
+    let mut failed = Vec::new();
     for n in &a.containers {
         match client
             .post(&format!("/containers/{}/start", encode(n)), None)
             .await
         {
             Ok(_) => println!("{n}"),
-            Err(e) => errors.push(e.to_string()),
+            Err(e) => {
+                errors.push(e.to_string());
+                failed.push(n.as_str());
+            }
         }
     }
     if errors.is_empty() {
         Ok(0)
     } else {
-        errors.push("Error: failed to start containers: ".to_string() + &a.containers.join(", "));
+        errors.push(format!(
+            "Error: failed to start containers: {}",
+            failed.join(", ")
+        ));
         Err(Failure::msg(errors.join("\n")))
     }
 }
@@ -537,12 +647,22 @@ async fn attach(client: &Arc<Client>, a: AttachArgs) -> Res {
     );
     let h = client.hijack(&path, None).await?;
     let raw = (tty && stdin && stream::stdin_is_tty()).then(stream::RawGuard::enter);
-    if tty {
+    if tty && stream::stdout_is_tty() {
+        // Like docker: resize to a different size first, so that a program that is
+        // already running redraws its screen (a shell prompt) for this client.
+        if let Some((h, w)) = stream::terminal_size() {
+            let _ = client
+                .post(
+                    &format!("/containers/{id}/resize?h={}&w={}", h + 1, w + 1),
+                    None,
+                )
+                .await;
+        }
         tokio::spawn(stream::monitor_tty_size(
             client.clone(),
             format!("/containers/{id}/resize"),
         ));
-    } else if a.sig_proxy {
+    } else if !tty && a.sig_proxy {
         stream::proxy_signals(client.clone(), id.clone());
     }
     let end = stream::pump(h, stdin, tty, key_bytes).await;
@@ -564,8 +684,7 @@ async fn exec(client: &Arc<Client>, a: ExecArgs) -> Res {
         .ok_or_else(|| Failure::msg("requires at least 2 arguments"))?;
     let mut env = Vec::new();
     for f in &a.env_file {
-        let text =
-            std::fs::read_to_string(f).map_err(|e| Failure::msg(format!("open {f}: {e}")))?;
+        let text = super::opts::read_file(f).map_err(|e| Failure::msg(e.to_string()))?;
         env.extend(super::opts::parse_kv_file(&text, Some(&host_env)).map_err(Failure::msg)?);
     }
     for e in &a.env {
@@ -626,39 +745,98 @@ async fn exec(client: &Arc<Client>, a: ExecArgs) -> Res {
     let end = stream::pump(h, a.interactive, a.tty, key_bytes).await;
     drop(raw);
     if let Ok(End::Detached) = end {
-        return Ok(0);
+        // Like docker's exec (and attach): the escape sequence ends it with an error.
+        return Err(Failure::msg("read escape sequence"));
     }
     // The exit code, once the daemon has recorded it.
-    for _ in 0..50 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
         let v = client.get(&format!("/exec/{exec_id}/json")).await?;
-        if !v["Running"].as_bool().unwrap_or(false) {
+        if !v["Running"].as_bool().unwrap_or(false) || std::time::Instant::now() > deadline {
             return Ok(v["ExitCode"].as_i64().unwrap_or(0) as i32);
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    Ok(0)
 }
 
-/// docker's `timetypes.GetTimestamp`: relative durations (`10m`, `1h30m`) become
-/// `now - d`; RFC 3339 times become unix seconds; anything else passes through.
-pub fn get_timestamp(value: &str, now: chrono::DateTime<chrono::Utc>) -> String {
-    if let Some(d) = parse_go_duration(value) {
-        let t = now - chrono::Duration::nanoseconds(d as i64);
-        return format!("{}.{:09}", t.timestamp(), t.timestamp_subsec_nanos());
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
-        return format!("{}.{:09}", t.timestamp(), t.timestamp_subsec_nanos());
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(value, fmt).or_else(|_| {
-            chrono::NaiveDate::parse_from_str(value, fmt)
-                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
-        }) {
-            let t = t.and_utc();
-            return format!("{}.{:09}", t.timestamp(), t.timestamp_subsec_nanos());
+/// docker's `timetypes.GetTimestamp`: a duration (`10m`, `1h30m`) is `now - d` in unix
+/// seconds; RFC 3339-like times (with a zone, or in the local zone without one) become
+/// `secs.nanos`; a unix timestamp passes through; anything else is an error.
+pub fn get_timestamp(value: &str, now: chrono::DateTime<chrono::Utc>) -> Result<String, String> {
+    use chrono::{FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
+    if value != "0" {
+        if let Some(d) = parse_go_duration(value) {
+            return Ok((now - chrono::Duration::nanoseconds(d as i64))
+                .timestamp()
+                .to_string());
         }
     }
-    value.to_string()
+    let in_location = !(value.contains(['z', 'Z', '+']) || value.matches('-').count() == 3);
+    // Split off the zone: `Z`, `+hh:mm` or (the fourth dash) `-hh:mm`.
+    let (main, offset) = if in_location {
+        (value, None)
+    } else if let Some(m) = value.strip_suffix(['Z', 'z']) {
+        (m, Some(0))
+    } else {
+        let at = value.rfind('+').or_else(|| {
+            (value.matches('-').count() == 3)
+                .then(|| value.rfind('-'))
+                .flatten()
+        });
+        let parsed = at.and_then(|i| {
+            let (h, m) = value[i + 1..].split_once(':')?;
+            let secs = h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60;
+            Some((&value[..i], if &value[i..=i] == "-" { -secs } else { secs }))
+        });
+        match parsed {
+            Some((m, o)) => (m, Some(o)),
+            None => (value, Some(i32::MAX)),
+        }
+    };
+    let naive = if main.contains('T') {
+        let colons = main.matches(':').count();
+        let full = match colons {
+            0 => format!("{main}:00:00"),
+            1 => format!("{main}:00"),
+            _ => main.to_string(),
+        };
+        NaiveDateTime::parse_from_str(&full, "%Y-%m-%dT%H:%M:%S%.f").ok()
+    } else {
+        NaiveDate::parse_from_str(main, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    };
+    let t = match (naive, offset) {
+        (Some(n), None) => Local
+            .from_local_datetime(&n)
+            .earliest()
+            .map(|t| t.fixed_offset()),
+        (Some(n), Some(o)) => {
+            FixedOffset::east_opt(o).and_then(|z| z.from_local_datetime(&n).earliest())
+        }
+        _ => None,
+    };
+    match t {
+        Some(t) => Ok(format!(
+            "{}.{:09}",
+            t.timestamp(),
+            t.timestamp_subsec_nanos()
+        )),
+        None if value.contains('-') => Err(format!("parsing time {value:?}: cannot parse")),
+        None => {
+            let (secs, nanos) = value.split_once('.').unwrap_or((value, "0"));
+            if !secs.is_empty()
+                && secs.parse::<i64>().is_ok()
+                && nanos.chars().all(|c| c.is_ascii_digit())
+            {
+                Ok(value.to_string())
+            } else {
+                Err(format!(
+                    "failed to parse value as time or duration: {value:?}"
+                ))
+            }
+        }
+    }
 }
 
 /// Go's `time.ParseDuration` (positive values), in nanoseconds.
@@ -707,10 +885,14 @@ async fn logs(client: &Client, a: LogsArgs) -> Res {
     }
     q.push(("tail", a.tail.clone()));
     if let Some(s) = &a.since {
-        q.push(("since", get_timestamp(s, now)));
+        let ts = get_timestamp(s, now)
+            .map_err(|e| Failure::msg(format!("invalid value for \"since\": {e}")))?;
+        q.push(("since", ts));
     }
     if let Some(u) = &a.until {
-        q.push(("until", get_timestamp(u, now)));
+        let ts = get_timestamp(u, now)
+            .map_err(|e| Failure::msg(format!("invalid value for \"until\": {e}")))?;
+        q.push(("until", ts));
     }
     let path = format!(
         "/containers/{}/logs{}",
@@ -776,26 +958,36 @@ async fn top(client: &Client, a: TopArgs) -> Res {
         text.push_str(&cells.join("\t"));
         text.push('\n');
     }
-    print!("{}", format::tabwriter::align(&text));
+    // docker top: tabwriter.NewWriter(out, 20, 1, 3, ' ', 0).
+    print!("{}", format::tabwriter::align_min(&text, 20));
     Ok(0)
 }
 
 async fn export(client: &Client, a: ExportArgs) -> Res {
     use std::io::Write;
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .map_err(|e| Failure::msg(format!("failed to export container: {e}")))?,
-        ),
-        None => {
-            if stream::stdout_is_tty() {
-                return Err(Failure::msg(
-                    "cowardly refusing to save to a terminal. Use the -o flag or redirect",
-                ));
+    match &a.output {
+        Some(path) => {
+            // docker's ValidateOutputPath.
+            let dir = std::path::Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty());
+            if let Some(Err(e)) = dir.map(std::fs::metadata) {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    return Err(Failure::msg(format!(
+                        "failed to export container: invalid output path: stat {}: {}",
+                        dir.map(|d| d.display().to_string()).unwrap_or_default(),
+                        super::io_msg(&e)
+                    )));
+                }
             }
-            Box::new(std::io::stdout().lock())
         }
-    };
+        None if stream::stdout_is_tty() => {
+            return Err(Failure::msg(
+                "cowardly refusing to save to a terminal. Use the -o flag or redirect",
+            ));
+        }
+        None => {}
+    }
     let mut s = client
         .stream(
             hyper::Method::GET,
@@ -804,6 +996,16 @@ async fn export(client: &Client, a: ExportArgs) -> Res {
             None,
         )
         .await?;
+    // The file is created once the daemon answered, like docker.
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| {
+            Failure::msg(format!(
+                "failed to export container: open {path}: {}",
+                super::io_msg(&e)
+            ))
+        })?),
+        None => Box::new(std::io::stdout().lock()),
+    };
     while let Some(chunk) = s.next().await {
         out.write_all(&chunk?)?;
     }
@@ -816,8 +1018,9 @@ pub async fn inspect(client: &Client, a: InspectArgs, kind: Option<&str>) -> Res
     let kind = a.kind.as_deref().or(kind);
     if let Some(k) = kind {
         if k != "container" && k != "image" {
+            // docker's wording, with the types berth has.
             return Err(Failure::msg(format!(
-                "\"{k}\" is not a valid value for --type"
+                "unknown type: \"{k}\": must be one of \"container\", \"image\""
             )));
         }
     }
@@ -849,10 +1052,16 @@ pub async fn inspect(client: &Client, a: InspectArgs, kind: Option<&str>) -> Res
         }
     }
     match &a.format {
+        Some(f) if f.trim() == "json" => {
+            println!("{}", Value::Array(found));
+        }
         Some(f) => {
-            let fmt = Format::parse(f, "")?;
+            let fmt = Format::parse(f, "").map_err(Failure::template(Ctx::Inspect))?;
             for v in &found {
-                println!("{}", fmt.render(v)?);
+                println!(
+                    "{}",
+                    fmt.render(v).map_err(Failure::template(Ctx::Inspect))?
+                );
             }
         }
         None => println!("{}", format::indent_json(&Value::Array(found))),
@@ -864,14 +1073,22 @@ pub async fn inspect(client: &Client, a: InspectArgs, kind: Option<&str>) -> Res
     }
 }
 
-/// `--filter k=v` list into the API's `{"k":{"v":true}}`.
-pub fn filters_json(filters: &[String]) -> Result<String, Failure> {
+/// `--filter k=v` list into the API's `{"k":{"v":true}}`; a bad one is a flag error of
+/// the command `path`.
+pub fn filters_json(filters: &[String], path: &str) -> Result<String, Failure> {
     let mut m = serde_json::Map::new();
     for f in filters {
         let (k, v) = f.split_once('=').ok_or_else(|| {
-            Failure::msg(format!(
-                "invalid argument \"{f}\" for \"-f, --filter\" flag: bad format of filter (expected name=value)"
-            ))
+            let e = super::usage::flag_error(
+                path,
+                &format!(
+                    "invalid argument \"{f}\" for \"-f, --filter\" flag: bad format of filter (expected name=value)"
+                ),
+            );
+            Failure {
+                code: e.code,
+                msg: e.text,
+            }
         })?;
         let entry = m
             .entry(k.trim().to_lowercase())
@@ -1010,7 +1227,7 @@ pub fn ps_row(c: &Value, trunc: bool, now: i64) -> Value {
         "Mounts": mounts.join(","),
         "Names": names.join(","),
         "Networks": networks.join(","),
-        "Platform": "",
+        "Platform": null,
         "Ports": ports_column(&c["Ports"]),
         "RunningFor": units::ago(created, now),
         "Size": size,
@@ -1033,13 +1250,18 @@ pub fn ps_output(containers: &[Value], a: &PsArgs, now: i64) -> Result<String, F
     } else {
         PS_DEFAULT.to_string()
     };
-    let fmt = Format::parse(&format, &default)?;
+    let fmt = Format::parse_in(Ctx::Ps, &format, &default).map_err(Failure::template(Ctx::Ps))?;
     let rows: Vec<Value> = containers.iter().map(|c| ps_row(c, trunc, now)).collect();
-    Ok(fmt.render_all(&rows, PS_HEADERS)?)
+    fmt.render_all(&rows, PS_HEADERS)
+        .map_err(Failure::template(Ctx::Ps))
 }
 
 /// `ps` / `container ls`.
-pub async fn ps(client: &Client, a: PsArgs) -> Res {
+pub async fn ps(client: &Client, mut a: PsArgs) -> Res {
+    if a.quiet && a.format.as_deref().is_some_and(|f| !f.is_empty()) {
+        eprintln!("WARNING: Ignoring custom format, because both --format and --quiet are set.");
+        a.format = None;
+    }
     let mut q = Vec::new();
     let limit = if a.latest { 1 } else { a.last };
     if a.all || limit > 0 {
@@ -1048,12 +1270,16 @@ pub async fn ps(client: &Client, a: PsArgs) -> Res {
     if limit > 0 {
         q.push(("limit", limit.to_string()));
     }
-    let wants_size = a.size || a.format.as_deref().is_some_and(|f| f.contains(".Size"));
+    // docker asks for sizes when the template uses them (`{{json .}}` prints them all).
+    let wants_size = a.size
+        || a.format
+            .as_deref()
+            .is_some_and(|f| f.contains(".Size") || f.replace(' ', "").contains("json.}}"));
     if wants_size {
         q.push(("size", "1".to_string()));
     }
     if !a.filter.is_empty() {
-        q.push(("filters", filters_json(&a.filter)?));
+        q.push(("filters", filters_json(&a.filter, "ps")?));
     }
     let v = client
         .get(&format!("/containers/json{}", berth_client::query(&q)))
@@ -1161,16 +1387,26 @@ mod tests {
     #[test]
     fn filters_and_refs() {
         assert_eq!(
-            filters_json(&["label=app=x".into(), "status=running".into()]).unwrap(),
+            filters_json(&["label=app=x".into(), "status=running".into()], "ps").unwrap(),
             r#"{"label":{"app=x":true},"status":{"running":true}}"#
         );
-        assert!(filters_json(&["bad".into()]).is_err());
+        assert_eq!(filters_json(&["bad".into()], "ps").unwrap_err().code, 125);
         assert_eq!(with_latest("busybox"), "busybox:latest");
         assert_eq!(
             with_latest("localhost:5000/busybox"),
             "localhost:5000/busybox:latest"
         );
         assert_eq!(with_latest("busybox:1.36"), "busybox:1.36");
+        assert_eq!(
+            normalize_ref("busybox:latest"),
+            "docker.io/library/busybox:latest"
+        );
+        assert_eq!(normalize_ref("me/app:1"), "docker.io/me/app:1");
+        assert_eq!(
+            normalize_ref("localhost:5000/app:1"),
+            "localhost:5000/app:1"
+        );
+        assert_eq!(normalize_ref("quay.io/a/b"), "quay.io/a/b");
         assert_eq!(
             split_ref("localhost:5000/a/b:v1"),
             ("localhost:5000/a/b".into(), Some("v1".into()))
@@ -1194,17 +1430,30 @@ mod tests {
         let now = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:10:00Z")
             .unwrap()
             .with_timezone(&chrono::Utc);
-        assert_eq!(get_timestamp("10m", now), "1704067200.000000000");
+        let ts = |v: &str| get_timestamp(v, now);
+        assert_eq!(ts("10m").unwrap(), "1704067200");
+        assert_eq!(ts("1h30m").unwrap(), (1704067800 - 5400).to_string());
+        assert_eq!(ts("2024-01-01T00:00:00Z").unwrap(), "1704067200.000000000");
         assert_eq!(
-            get_timestamp("1h30m", now),
-            format!("{}.000000000", 1704067800 - 5400)
-        );
-        assert_eq!(
-            get_timestamp("2024-01-01T00:00:00Z", now),
+            ts("2024-01-01T01:00:00+01:00").unwrap(),
             "1704067200.000000000"
         );
-        assert_eq!(get_timestamp("1704067200", now), "1704067200");
-        assert_eq!(get_timestamp("0", now), "0");
+        assert_eq!(
+            ts("2024-01-01T00:00:00.5Z").unwrap(),
+            "1704067200.500000000"
+        );
+        assert_eq!(ts("2024-01-01T02Z").unwrap(), "1704074400.000000000");
+        assert_eq!(ts("1704067200").unwrap(), "1704067200");
+        assert_eq!(ts("1704067200.5").unwrap(), "1704067200.5");
+        assert_eq!(ts("0").unwrap(), "0");
+        assert_eq!(
+            ts("bogus").unwrap_err(),
+            "failed to parse value as time or duration: \"bogus\""
+        );
+        assert!(ts("2024-13-01").is_err());
+        // Without a zone: the local zone.
+        let local = ts("2024-01-01").unwrap();
+        assert!(local.ends_with(".000000000"), "{local}");
         assert_eq!(parse_go_duration("1.5s"), Some(1.5e9));
         assert_eq!(parse_go_duration("abc"), None);
     }

@@ -5,7 +5,11 @@ use serde_json::{json, Value};
 
 use super::container::{filters_json, split_ref};
 use super::{Failure, HistoryArgs, ImagesArgs, ImportArgs, Res, RmiArgs, TagArgs};
-use crate::format::{self, template::Format, units};
+use crate::format::{
+    self,
+    template::{Ctx, Format},
+    units,
+};
 
 /// Headers of `images` table fields.
 pub const IMAGE_HEADERS: &[(&str, &str)] = &[
@@ -83,7 +87,7 @@ pub fn image_rows(images: &[Value], trunc: bool, now: i64) -> Vec<Value> {
                 "Size": units::human_size(size as f64),
                 "Tag": tag,
                 "UniqueSize": "N/A",
-                "VirtualSize": units::human_size(size as f64),
+                "VirtualSize": units::human_size_prec(size as f64, 4),
             }));
         }
     }
@@ -102,9 +106,11 @@ pub fn images_output(images: &[Value], a: &ImagesArgs, now: i64) -> Result<Strin
         _ if a.quiet => "{{.ID}}".to_string(),
         _ => default.to_string(),
     };
-    let fmt = Format::parse(&format, default)?;
+    let fmt =
+        Format::parse_in(Ctx::Images, &format, default).map_err(Failure::template(Ctx::Images))?;
     let rows = image_rows(images, !a.no_trunc, now);
-    Ok(fmt.render_all(&rows, IMAGE_HEADERS)?)
+    fmt.render_all(&rows, IMAGE_HEADERS)
+        .map_err(Failure::template(Ctx::Images))
 }
 
 /// `images` / `image ls`.
@@ -121,7 +127,7 @@ pub async fn images(client: &Client, a: ImagesArgs) -> Res {
         q.push(("digests", "1".to_string()));
     }
     if !filters.is_empty() {
-        q.push(("filters", filters_json(&filters)?));
+        q.push(("filters", filters_json(&filters, "images")?));
     }
     let v = client
         .get(&format!("/images/json{}", berth_client::query(&q)))
@@ -169,6 +175,18 @@ pub async fn rmi(client: &Client, a: RmiArgs) -> Res {
 
 /// `tag SOURCE TARGET`.
 pub async fn tag(client: &Client, a: TagArgs) -> Res {
+    for r in [&a.source, &a.target] {
+        super::reference::check(r).map_err(|e| {
+            Failure::msg(format!(
+                "Error parsing reference: {r:?} is not a valid repository/tag: {e}"
+            ))
+        })?;
+    }
+    if a.target.contains('@') {
+        return Err(Failure::msg(
+            "refusing to create a tag with a digest reference",
+        ));
+    }
     let (repo, tag) = split_ref(&a.target);
     let mut q = vec![("repo", repo)];
     if let Some(t) = tag {
@@ -210,7 +228,6 @@ pub fn history_output(items: &[Value], a: &HistoryArgs, now: i64) -> Result<Stri
                 "CreatedBy": if trunc { format::ellipsis(&created_by, 45) } else { created_by },
                 "Size": if a.human { units::human_size(size as f64) } else { size.to_string() },
                 "Comment": h["Comment"].as_str().unwrap_or(""),
-                "Tags": h["Tags"].as_array().map(|t| t.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
             })
         })
         .collect();
@@ -219,7 +236,8 @@ pub fn history_output(items: &[Value], a: &HistoryArgs, now: i64) -> Result<Stri
         _ if a.quiet => "{{.ID}}".to_string(),
         _ => HISTORY_DEFAULT.to_string(),
     };
-    let fmt = Format::parse(&format, HISTORY_DEFAULT)?;
+    let fmt = Format::parse_in(Ctx::History, &format, HISTORY_DEFAULT)
+        .map_err(Failure::template(Ctx::History))?;
     let headers = [
         ("ID", "IMAGE"),
         ("CreatedSince", "CREATED"),
@@ -227,9 +245,9 @@ pub fn history_output(items: &[Value], a: &HistoryArgs, now: i64) -> Result<Stri
         ("CreatedBy", "CREATED BY"),
         ("Size", "SIZE"),
         ("Comment", "COMMENT"),
-        ("Tags", "TAGS"),
     ];
-    Ok(fmt.render_all(&rows, &headers)?)
+    fmt.render_all(&rows, &headers)
+        .map_err(Failure::template(Ctx::History))
 }
 
 /// `history IMAGE`.
@@ -276,6 +294,9 @@ pub fn import_query(a: &ImportArgs) -> String {
 
 /// `import file|URL|- [REPOSITORY[:TAG]]`: streams the tar as the request body.
 pub async fn import(client: &Client, a: ImportArgs) -> Res {
+    if let Some(r) = &a.reference {
+        super::reference::check(r).map_err(Failure::msg)?;
+    }
     let body = if a.source == "-" {
         berth_client::reader_body(tokio::io::stdin())
     } else if a.source.starts_with("http://") || a.source.starts_with("https://") {
@@ -283,7 +304,7 @@ pub async fn import(client: &Client, a: ImportArgs) -> Res {
     } else {
         let f = tokio::fs::File::open(&a.source)
             .await
-            .map_err(|e| Failure::msg(format!("open {}: {e}", a.source)))?;
+            .map_err(|e| Failure::msg(format!("open {}: {}", a.source, super::io_msg(&e))))?;
         berth_client::reader_body(f)
     };
     let path = format!("/images/create{}", import_query(&a));

@@ -3,8 +3,10 @@
 pub mod container;
 pub mod image;
 pub mod opts;
+pub mod reference;
 pub mod stream;
 pub mod system;
+pub mod usage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +14,7 @@ use std::time::Duration;
 use berth_client::Client;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::format::template::{Ctx, TemplateError};
 use opts::ContainerOpts;
 
 /// A command's failure: the exit code and what to print on stderr (may be empty).
@@ -45,9 +48,32 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-impl From<crate::format::template::TemplateError> for Failure {
-    fn from(e: crate::format::template::TemplateError) -> Self {
-        Failure::msg(e.to_string())
+impl Failure {
+    /// docker's failure for a `--format` template error of a command.
+    pub fn template(ctx: Ctx) -> impl Fn(TemplateError) -> Failure {
+        move |e| {
+            let (code, msg) = ctx.failure(&e);
+            Failure { code, msg }
+        }
+    }
+}
+
+/// Go's wording of an I/O error (`no such file or directory`), as docker prints it.
+pub fn io_msg(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ => {
+            // "Not a directory (os error 20)" → "not a directory".
+            let s = e.to_string();
+            let s = s.split(" (os error").next().unwrap_or(&s).to_string();
+            let mut c = s.chars();
+            match c.next() {
+                Some(f) => f.to_lowercase().chain(c).collect(),
+                None => s,
+            }
+        }
     }
 }
 
@@ -135,8 +161,8 @@ pub struct StopArgs {
     /// Seconds to wait before killing the container
     #[arg(
         short = 't',
-        long = "time",
-        alias = "timeout",
+        long = "timeout",
+        alias = "time",
         allow_hyphen_values = true
     )]
     pub time: Option<i64>,
@@ -296,8 +322,8 @@ pub struct RestartArgs {
     /// Seconds to wait before killing the container
     #[arg(
         short = 't',
-        long = "time",
-        alias = "timeout",
+        long = "timeout",
+        alias = "time",
         allow_hyphen_values = true
     )]
     pub time: Option<i64>,
@@ -426,10 +452,18 @@ pub struct DaemonArgs {
     #[arg(short = 'H', long = "host")]
     pub host: Vec<String>,
     /// Root directory of persistent state
-    #[arg(long = "data-root", default_value = "/var/lib/berth")]
+    #[arg(
+        long = "data-root",
+        env = "BERTH_DATA_ROOT",
+        default_value = "/var/lib/berth"
+    )]
     pub data_root: String,
     /// Root directory for execution state files
-    #[arg(long = "exec-root", default_value = "/run/berth")]
+    #[arg(
+        long = "exec-root",
+        env = "BERTH_EXEC_ROOT",
+        default_value = "/run/berth"
+    )]
     pub exec_root: String,
     /// Set the logging level
     #[arg(short = 'l', long = "log-level")]
@@ -544,37 +578,35 @@ pub enum Command {
     Daemon(DaemonArgs),
 }
 
+/// The clap command, with pflag's rule that a repeated flag takes the last value.
+fn command() -> clap::Command {
+    fn last_wins(c: clap::Command) -> clap::Command {
+        c.args_override_self(true).mut_subcommands(last_wins)
+    }
+    last_wins(<Cli as clap::CommandFactory>::command())
+}
+
 /// Parses, runs, returns the exit code.
 pub fn main(args: Vec<String>) -> i32 {
-    let cli = match Cli::try_parse_from(&args) {
+    let parsed = command()
+        .try_get_matches_from(&args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
-            use clap::error::ErrorKind;
-            match e.kind() {
-                ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let root = command();
+            return match usage::translate(&e, &args, &root) {
+                None => {
                     let _ = e.print();
-                    return 0;
+                    0
                 }
-                _ => {
-                    let text = e.to_string();
-                    let first = text
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .trim_start_matches("error: ")
-                        .to_string();
-                    let sub = args
-                        .iter()
-                        .skip(1)
-                        .find(|a| !a.starts_with('-'))
-                        .cloned()
-                        .unwrap_or_default();
-                    eprintln!("berth: {first}\n\nRun 'berth {sub} --help' for more information");
-                    return 125;
+                Some(err) => {
+                    if !err.text.is_empty() {
+                        eprintln!("{}", err.text);
+                    }
+                    err.code
                 }
-            }
+            };
         }
     };
     let level = if cli.debug {
@@ -602,6 +634,7 @@ pub fn main(args: Vec<String>) -> i32 {
 }
 
 async fn dispatch(cli: Cli) -> i32 {
+    let debug = cli.debug;
     let result = async {
         let client = Arc::new(connect(cli.host.as_deref()).await?);
         match cli.command {
@@ -631,7 +664,7 @@ async fn dispatch(cli: Cli) -> i32 {
             }
             Command::Events(a) => system::events(&client, a).await,
             Command::Version(a) => system::version(&client, a).await,
-            Command::Info(a) => system::info(&client, a).await,
+            Command::Info(a) => system::info(&client, a, debug).await,
             Command::Daemon(_) => Ok(0),
         }
     }
@@ -655,7 +688,7 @@ async fn dispatch(cli: Cli) -> i32 {
 async fn connect(host_flag: Option<&str>) -> Result<Client, Failure> {
     let host = berth_client::resolve_host(host_flag);
     let client = Client::new(&host)?;
-    if host == berth_client::DEFAULT_HOST && client.connect_raw().await.is_err() {
+    if host == berth_client::default_host() && client.connect_raw().await.is_err() {
         system::autostart(&client).await?;
     }
     Ok(client)

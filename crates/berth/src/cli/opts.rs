@@ -123,9 +123,12 @@ pub enum OptsError {
         /// Why.
         msg: String,
     },
-    /// Any other message, printed as is.
+    /// Any other message (docker: `docker: MSG` with the help hint, exit 125).
     #[error("{0}")]
     Other(String),
+    /// A message docker prints alone, exiting 1.
+    #[error("{0}")]
+    Plain(String),
 }
 
 fn flag_err(value: &str, flag: &'static str, msg: impl Into<String>) -> OptsError {
@@ -325,15 +328,10 @@ pub fn parse_kv_file(contents: &str, lookup: Option<Lookup<'_>>) -> Result<Vec<S
     Ok(out)
 }
 
-fn read_file(path: &str) -> Result<String, OptsError> {
-    std::fs::read_to_string(path).map_err(|e| {
-        let msg = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            _ => e.to_string(),
-        };
-        OptsError::Other(format!("open {path}: {msg}"))
-    })
+/// Reads a flag's file with docker's error wording (`open F: no such file or directory`).
+pub fn read_file(path: &str) -> Result<String, OptsError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| OptsError::Other(format!("open {path}: {}", super::io_msg(&e))))
 }
 
 /// docker's `ParseRestartPolicy`.
@@ -534,7 +532,9 @@ impl ContainerOpts {
         }
         if detach {
             if !self.attach.is_empty() {
-                return Err(OptsError::Other("Conflicting options: -a and -d".into()));
+                return Err(OptsError::Plain(
+                    "conflicting options: cannot specify both --attach and --detach".into(),
+                ));
             }
             attach_stdin = false;
             attach_stdout = false;
@@ -645,7 +645,7 @@ impl ContainerOpts {
             parse_restart(&self.restart).map_err(|e| flag_err(&self.restart, "--restart", e))?;
         if self.rm && !matches!(h.restart_policy.name.as_str(), "" | "no") {
             return Err(OptsError::Other(
-                "Conflicting options: --restart and --rm".into(),
+                "conflicting options: cannot specify both --restart and --rm".into(),
             ));
         }
         if self.init {
@@ -745,7 +745,7 @@ mod tests {
             build(&["-d", "-a", "stdout", "busybox"])
                 .unwrap_err()
                 .to_string(),
-            "Conflicting options: -a and -d"
+            "conflicting options: cannot specify both --attach and --detach"
         );
         assert!(build(&["-a", "bogus", "busybox"]).is_err());
     }
@@ -1015,7 +1015,7 @@ mod tests {
             build(&["--rm", "--restart", "always", "busybox"])
                 .unwrap_err()
                 .to_string(),
-            "Conflicting options: --restart and --rm"
+            "conflicting options: cannot specify both --restart and --rm"
         );
         assert_eq!(
             build(&["--rm", "busybox"]).unwrap()["HostConfig"]["AutoRemove"],

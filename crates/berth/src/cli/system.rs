@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 
 use super::container::{filters_json, get_timestamp};
 use super::{DaemonArgs, EventsArgs, Failure, FormatArgs, Res};
-use crate::format::{template::Format, units};
+use crate::format::{
+    template::{Ctx, Format},
+    units,
+};
 
 /// `berth daemon`: runs the engine daemon in this process.
 pub fn daemon(a: DaemonArgs, global_level: &str) -> i32 {
@@ -30,8 +33,14 @@ pub fn daemon(a: DaemonArgs, global_level: &str) -> i32 {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
+    // Without -H: the default socket, in $BERTH_EXEC_ROOT when that is set.
+    let hosts = if a.host.is_empty() {
+        vec![berth_client::default_host()]
+    } else {
+        a.host.clone()
+    };
     let config = berth_daemon::Config {
-        hosts: a.host.clone(),
+        hosts,
         data_root: a.data_root.clone().into(),
         exec_root: a.exec_root.clone().into(),
         log_level: level,
@@ -60,22 +69,36 @@ pub fn daemon(a: DaemonArgs, global_level: &str) -> i32 {
 pub async fn autostart(client: &Client) -> Result<(), Failure> {
     let exe = std::fs::read_link("/proc/self/exe")
         .map_err(|e| Failure::msg(format!("cannot start the daemon: {e}")))?;
-    let log = [
-        "/var/log/berth.log",
-        "/var/lib/berth/berth.log",
-        "/tmp/berth.log",
-    ]
-    .iter()
-    .find_map(|p| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-            .ok()
-    })
-    .ok_or_else(|| Failure::msg("cannot start the daemon: no writable log file"))?;
+    // The daemon's log: /var/log/berth.log, or in $BERTH_DATA_ROOT when that is set.
+    let logs: Vec<std::path::PathBuf> = match std::env::var(berth_client::DATA_ROOT_ENV) {
+        Ok(root) if !root.is_empty() => {
+            let _ = std::fs::create_dir_all(&root);
+            vec![std::path::Path::new(&root).join("berth.log")]
+        }
+        _ => [
+            "/var/log/berth.log",
+            "/var/lib/berth/berth.log",
+            "/tmp/berth.log",
+        ]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .collect(),
+    };
+    let (log_path, log) = logs
+        .iter()
+        .find_map(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .ok()
+                .map(|f| (p.clone(), f))
+        })
+        .ok_or_else(|| Failure::msg("cannot start the daemon: no writable log file"))?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("daemon")
+        .arg("-H")
+        .arg(client.host())
         .stdin(std::process::Stdio::null())
         .stdout(log.try_clone().map_err(Failure::from)?)
         .stderr(log);
@@ -92,8 +115,9 @@ pub async fn autostart(client: &Client) -> Result<(), Failure> {
         }
         if let Ok(Some(status)) = child.try_wait() {
             return Err(Failure::msg(format!(
-                "Cannot connect to the berth daemon at {}: the daemon exited ({status}); see /var/log/berth.log",
-                client.host()
+                "Cannot connect to the berth daemon at {}: the daemon exited ({status}); see {}",
+                client.host(),
+                log_path.display()
             )));
         }
         if Instant::now() > deadline {
@@ -121,7 +145,6 @@ fn go_names(v: &mut Value) {
 /// The data of `version`: `{Client, Server}`.
 pub fn version_data(server: Option<Value>, api_version: &str) -> Value {
     let mut client = json!({
-        "Platform": {"Name": ""},
         "Version": env!("CARGO_PKG_VERSION"),
         "ApiVersion": api_version,
         "DefaultAPIVersion": berth_client::MAX_API_VERSION,
@@ -177,58 +200,237 @@ pub async fn version(client: &Client, a: FormatArgs) -> Res {
         .to_string();
     let data = version_data(server.as_ref().ok().cloned(), &api);
     match &a.format {
-        Some(f) => println!("{}", Format::parse(f, "")?.render(&data)?),
+        Some(f) => {
+            let t = Failure::template(Ctx::Version);
+            println!(
+                "{}",
+                Format::parse_in(Ctx::Version, f, "")
+                    .map_err(&t)?
+                    .render(&data)
+                    .map_err(&t)?
+            )
+        }
         None => print!("{}", version_text(&data)),
     }
     server?;
     Ok(0)
 }
 
-/// The default text of `info` (the parts berth has).
-pub fn info_text(i: &Value) -> String {
+/// The default text of `info`, laid out like docker's (`prettyPrintInfo`); `debug` is
+/// the client's `-D`.
+pub fn info_text(i: &Value, debug: bool) -> String {
+    use std::fmt::Write;
     let s = |v: &Value| match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
         other => other.to_string(),
     };
-    let mut out = String::new();
-    out.push_str("Client:\n Version:    ");
-    out.push_str(env!("CARGO_PKG_VERSION"));
-    out.push_str("\n Context:    default\n Debug Mode: false\n\nServer:\n");
-    out.push_str(&format!(
-        " Containers: {}\n  Running: {}\n  Paused: {}\n  Stopped: {}\n Images: {}\n Server Version: {}\n Storage Driver: {}\n Logging Driver: {}\n Cgroup Driver: {}\n Cgroup Version: {}\n",
-        s(&i["Containers"]), s(&i["ContainersRunning"]), s(&i["ContainersPaused"]), s(&i["ContainersStopped"]), s(&i["Images"]),
-        s(&i["ServerVersion"]), s(&i["Driver"]), s(&i["LoggingDriver"]), s(&i["CgroupDriver"]), s(&i["CgroupVersion"])
-    ));
-    let runtimes: Vec<String> = i["Runtimes"]
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    out.push_str(&format!(
-        " Runtimes: {}\n Default Runtime: {}\n",
-        runtimes.join(" "),
-        s(&i["DefaultRuntime"])
-    ));
-    out.push_str(&format!(
-        " Kernel Version: {}\n Operating System: {}\n OSType: {}\n Architecture: {}\n CPUs: {}\n Total Memory: {}\n Name: {}\n ID: {}\n Docker Root Dir: {}\n Debug Mode: {}\n",
-        s(&i["KernelVersion"]), s(&i["OperatingSystem"]), s(&i["OSType"]), s(&i["Architecture"]), s(&i["NCPU"]),
-        units::bytes_size(i["MemTotal"].as_f64().unwrap_or(0.0)), s(&i["Name"]), s(&i["ID"]), s(&i["DockerRootDir"]),
-        i["Debug"].as_bool().unwrap_or(false)
-    ));
-    out.push_str(&format!(
-        " Experimental: {}\n Live Restore Enabled: {}\n",
-        i["ExperimentalBuild"].as_bool().unwrap_or(false),
-        i["LiveRestoreEnabled"].as_bool().unwrap_or(false)
-    ));
-    out
+    let strs = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
+            .collect()
+    };
+    let mut o = String::new();
+    // Go's fmt.Fprintln(" Key:", value) ...
+    let line = |o: &mut String, k: &str, v: String| {
+        let _ = writeln!(o, "{k} {v}");
+    };
+    let non_empty = |o: &mut String, k: &str, v: String| {
+        if !v.is_empty() {
+            let _ = writeln!(o, "{k} {v}");
+        }
+    };
+    o.push_str("Client:\n");
+    line(&mut o, " Version:   ", env!("CARGO_PKG_VERSION").into());
+    line(&mut o, " Context:   ", "default".into());
+    line(&mut o, " Debug Mode:", debug.to_string());
+    o.push_str("\nServer:\n");
+    line(&mut o, " Containers:", s(&i["Containers"]));
+    line(&mut o, "  Running:", s(&i["ContainersRunning"]));
+    line(&mut o, "  Paused:", s(&i["ContainersPaused"]));
+    line(&mut o, "  Stopped:", s(&i["ContainersStopped"]));
+    line(&mut o, " Images:", s(&i["Images"]));
+    non_empty(&mut o, " Server Version:", s(&i["ServerVersion"]));
+    non_empty(&mut o, " Storage Driver:", s(&i["Driver"]));
+    for pair in i["DriverStatus"].as_array().into_iter().flatten() {
+        let _ = writeln!(o, "  {}: {}", s(&pair[0]), s(&pair[1]));
+    }
+    non_empty(&mut o, " Logging Driver:", s(&i["LoggingDriver"]));
+    non_empty(&mut o, " Cgroup Driver:", s(&i["CgroupDriver"]));
+    non_empty(&mut o, " Cgroup Version:", s(&i["CgroupVersion"]));
+    o.push_str(" Plugins:\n");
+    let p = &i["Plugins"];
+    line(&mut o, "  Volume:", strs(&p["Volume"]).join(" "));
+    line(&mut o, "  Network:", strs(&p["Network"]).join(" "));
+    let authz = strs(&p["Authorization"]);
+    if !authz.is_empty() {
+        line(&mut o, "  Authorization:", authz.join(" "));
+    }
+    line(&mut o, "  Log:", strs(&p["Log"]).join(" "));
+    let cdi = strs(&i["CDISpecDirs"]);
+    if !cdi.is_empty() {
+        o.push_str(" CDI spec directories:\n");
+        for d in cdi {
+            let _ = writeln!(o, "  {d}");
+        }
+    }
+    line(&mut o, " Swarm:", s(&i["Swarm"]["LocalNodeState"]));
+    if let Some(rt) = i["Runtimes"].as_object().filter(|m| !m.is_empty()) {
+        let mut names: Vec<&String> = rt.keys().collect();
+        names.sort();
+        let names: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+        line(&mut o, " Runtimes:", names.join(" "));
+        line(&mut o, " Default Runtime:", s(&i["DefaultRuntime"]));
+    }
+    if i["OSType"].as_str() == Some("linux") {
+        line(&mut o, " Init Binary:", s(&i["InitBinary"]));
+        for (name, key) in [
+            ("containerd", "ContainerdCommit"),
+            ("runc", "RuncCommit"),
+            ("init", "InitCommit"),
+        ] {
+            let _ = writeln!(o, " {name} version: {}", s(&i[key]["ID"]));
+        }
+        let opts = strs(&i["SecurityOptions"]);
+        if !opts.is_empty() {
+            o.push_str(" Security Options:\n");
+            for so in opts {
+                let mut name = String::new();
+                let mut profile = None;
+                for kv in so.split(',') {
+                    match kv.split_once('=') {
+                        Some(("name", v)) => name = v.to_string(),
+                        Some(("profile", v)) => profile = Some(v.to_string()),
+                        _ => {}
+                    }
+                }
+                let _ = writeln!(o, "  {name}");
+                if let Some(p) = profile {
+                    let _ = writeln!(o, "   Profile: {p}");
+                }
+            }
+        }
+    }
+    non_empty(&mut o, " Kernel Version:", s(&i["KernelVersion"]));
+    non_empty(&mut o, " Operating System:", s(&i["OperatingSystem"]));
+    non_empty(&mut o, " OSType:", s(&i["OSType"]));
+    non_empty(&mut o, " Architecture:", s(&i["Architecture"]));
+    line(&mut o, " CPUs:", s(&i["NCPU"]));
+    line(
+        &mut o,
+        " Total Memory:",
+        units::bytes_size(i["MemTotal"].as_f64().unwrap_or(0.0)),
+    );
+    non_empty(&mut o, " Name:", s(&i["Name"]));
+    non_empty(&mut o, " ID:", s(&i["ID"]));
+    line(&mut o, " Docker Root Dir:", s(&i["DockerRootDir"]));
+    let server_debug = i["Debug"].as_bool().unwrap_or(false);
+    line(&mut o, " Debug Mode:", server_debug.to_string());
+    if server_debug {
+        line(&mut o, "  File Descriptors:", s(&i["NFd"]));
+        line(&mut o, "  Goroutines:", s(&i["NGoroutines"]));
+        line(&mut o, "  System Time:", s(&i["SystemTime"]));
+        line(&mut o, "  EventsListeners:", s(&i["NEventsListener"]));
+    }
+    non_empty(&mut o, " HTTP Proxy:", s(&i["HttpProxy"]));
+    non_empty(&mut o, " HTTPS Proxy:", s(&i["HttpsProxy"]));
+    non_empty(&mut o, " No Proxy:", s(&i["NoProxy"]));
+    let labels = strs(&i["Labels"]);
+    if !labels.is_empty() {
+        o.push_str(" Labels:\n");
+        for l in labels {
+            let _ = writeln!(o, "  {l}");
+        }
+    }
+    line(
+        &mut o,
+        " Experimental:",
+        i["ExperimentalBuild"]
+            .as_bool()
+            .unwrap_or(false)
+            .to_string(),
+    );
+    let reg = &i["RegistryConfig"];
+    let insecure_cidrs = strs(&reg["InsecureRegistryCIDRs"]);
+    let index_configs = reg["IndexConfigs"].as_object().cloned().unwrap_or_default();
+    if !insecure_cidrs.is_empty() || !index_configs.is_empty() {
+        o.push_str(" Insecure Registries:\n");
+        for c in index_configs.values() {
+            if !c["Secure"].as_bool().unwrap_or(true) {
+                let _ = writeln!(o, "  {}", s(&c["Name"]));
+            }
+        }
+        for c in insecure_cidrs {
+            let _ = writeln!(o, "  {c}");
+        }
+    }
+    let mirrors = strs(&reg["Mirrors"]);
+    if !mirrors.is_empty() {
+        o.push_str(" Registry Mirrors:\n");
+        for m in mirrors {
+            let _ = writeln!(o, "  {m}");
+        }
+    }
+    line(
+        &mut o,
+        " Live Restore Enabled:",
+        i["LiveRestoreEnabled"]
+            .as_bool()
+            .unwrap_or(false)
+            .to_string(),
+    );
+    non_empty(&mut o, " Product License:", s(&i["ProductLicense"]));
+    o.push('\n');
+    o
 }
 
 /// `info [--format]`.
-pub async fn info(client: &Client, a: FormatArgs) -> Res {
-    let i = client.get("/info").await?;
+pub async fn info(client: &Client, a: FormatArgs, debug: bool) -> Res {
+    let mut i = client.get("/info").await?;
+    if let Some(m) = i.as_object_mut() {
+        if m.get("KernelMemoryTCP") == Some(&Value::Bool(false)) {
+            m.remove("KernelMemoryTCP");
+        }
+        // docker's Info struct ends with Warnings.
+        if let Some(w) = m.shift_remove("Warnings") {
+            m.insert("Warnings".into(), w);
+        }
+        m.insert(
+            "ClientInfo".into(),
+            json!({
+                "Debug": debug,
+                "Version": env!("CARGO_PKG_VERSION"),
+                "DefaultAPIVersion": berth_client::MAX_API_VERSION,
+                "GitCommit": "",
+                "GoVersion": "",
+                "Os": std::env::consts::OS,
+                "Arch": go_arch(),
+                "BuildTime": "",
+                "Context": "default",
+                "Plugins": [],
+                "Warnings": null,
+            }),
+        );
+    }
     match &a.format {
-        Some(f) => println!("{}", Format::parse(f, "")?.render(&i)?),
-        None => print!("{}", info_text(&i)),
+        Some(f) => {
+            let t = Failure::template(Ctx::Info);
+            println!(
+                "{}",
+                Format::parse_in(Ctx::Info, f, "")
+                    .map_err(&t)?
+                    .render(&i)
+                    .map_err(&t)?
+            )
+        }
+        None => {
+            print!("{}", info_text(&i, debug));
+            for w in i["Warnings"].as_array().into_iter().flatten() {
+                eprintln!("{}", w.as_str().unwrap_or(""));
+            }
+        }
     }
     Ok(0)
 }
@@ -243,9 +445,14 @@ pub fn event_line(e: &Value) -> String {
         nanos.rem_euclid(1_000_000_000) as u32,
     )
     .map(|t| {
-        t.with_timezone(&chrono::Local)
-            .format("%Y-%m-%dT%H:%M:%S%.9f%:z")
-            .to_string()
+        // Go's RFC3339NanoFixed: `Z` for UTC.
+        let t = t.with_timezone(&chrono::Local);
+        let zone = if t.offset().local_minus_utc() == 0 {
+            "Z".to_string()
+        } else {
+            t.format("%:z").to_string()
+        };
+        format!("{}{zone}", t.format("%Y-%m-%dT%H:%M:%S%.9f"))
     })
     .unwrap_or_default();
     let kind = e["Type"].as_str().unwrap_or("");
@@ -273,16 +480,18 @@ pub async fn events(client: &Client, a: EventsArgs) -> Res {
     let now = chrono::Utc::now();
     let mut q = Vec::new();
     if let Some(s) = &a.since {
-        q.push(("since", get_timestamp(s, now)));
+        q.push(("since", get_timestamp(s, now).map_err(Failure::msg)?));
     }
     if let Some(u) = &a.until {
-        q.push(("until", get_timestamp(u, now)));
+        q.push(("until", get_timestamp(u, now).map_err(Failure::msg)?));
     }
     if !a.filter.is_empty() {
-        q.push(("filters", filters_json(&a.filter)?));
+        q.push(("filters", filters_json(&a.filter, "events")?));
     }
     let fmt = match &a.format {
-        Some(f) => Some(Format::parse(f, "")?),
+        Some(f) => {
+            Some(Format::parse_in(Ctx::Events, f, "").map_err(Failure::template(Ctx::Events))?)
+        }
         None => None,
     };
     let mut s = client
@@ -303,7 +512,7 @@ pub async fn events(client: &Client, a: EventsArgs) -> Res {
             while let Some(Ok(ev)) = it.next() {
                 consumed = it.byte_offset();
                 let line = match &fmt {
-                    Some(f) => f.render(&ev)?,
+                    Some(f) => f.render(&ev).map_err(Failure::template(Ctx::Events))?,
                     None => event_line(&ev),
                 };
                 let mut out = std::io::stdout().lock();

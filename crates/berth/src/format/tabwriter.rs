@@ -10,12 +10,17 @@ pub const PADDING: usize = 3;
 
 /// Aligns `text` (lines of `\t`-separated cells).
 pub fn align(text: &str) -> String {
+    align_min(text, MIN_WIDTH)
+}
+
+/// [`align`] with another minimum cell width (`top`: 20).
+pub fn align_min(text: &str, min_width: usize) -> String {
     let lines: Vec<Vec<&str>> = text.split('\n').map(|l| l.split('\t').collect()).collect();
     let mut widths: Vec<Vec<usize>> = lines
         .iter()
         .map(|l| vec![0; l.len().saturating_sub(1)])
         .collect();
-    format_block(&lines, &mut widths, 0, lines.len(), 0);
+    format_block(&lines, &mut widths, 0, lines.len(), 0, min_width);
     let mut out = String::with_capacity(text.len() * 2);
     for (i, cells) in lines.iter().enumerate() {
         for (j, cell) in cells.iter().enumerate() {
@@ -40,6 +45,7 @@ fn format_block(
     start: usize,
     end: usize,
     col: usize,
+    min_width: usize,
 ) {
     let mut i = start;
     while i < end {
@@ -49,7 +55,7 @@ fn format_block(
         }
         // A block of lines with a cell in this column.
         let block_start = i;
-        let mut width = MIN_WIDTH;
+        let mut width = min_width;
         while i < end && lines[i].len().saturating_sub(1) > col {
             width = width.max(lines[i][col].chars().count() + PADDING);
             i += 1;
@@ -57,7 +63,7 @@ fn format_block(
         for w in widths.iter_mut().take(i).skip(block_start) {
             w[col] = width;
         }
-        format_block(lines, widths, block_start, i, col + 1);
+        format_block(lines, widths, block_start, i, col + 1, min_width);
     }
 }
 

@@ -70,6 +70,11 @@ fn trim_zeros(s: &str) -> &str {
 
 /// `units.HumanSizeWithPrecision(size, 3)` (decimal units).
 pub fn human_size(size: f64) -> String {
+    human_size_prec(size, 3)
+}
+
+/// `units.HumanSizeWithPrecision(size, prec)`; `units.HumanSize` is precision 4.
+pub fn human_size_prec(size: f64, prec: usize) -> String {
     const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
     let mut s = size;
     let mut i = 0;
@@ -77,7 +82,7 @@ pub fn human_size(size: f64) -> String {
         s /= 1000.0;
         i += 1;
     }
-    format!("{}{}", format_g(s, 3), UNITS[i])
+    format!("{}{}", format_g(s, prec), UNITS[i])
 }
 
 /// `units.BytesSize` (binary units, `%.4g`), used by `info`.

@@ -192,6 +192,125 @@ impl Daemon {
     }
 }
 
+impl Daemon {
+    /// One GET on the API socket; the body (de-chunked), or "" on any failure.
+    pub fn api_get(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::os::unix::net::UnixStream::connect(&self.sock) else {
+            return String::new();
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+        let req = format!("GET {path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n");
+        let mut raw = Vec::new();
+        if s.write_all(req.as_bytes()).is_err() || s.read_to_end(&mut raw).is_err() {
+            return String::new();
+        }
+        let text = String::from_utf8_lossy(&raw).to_string();
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            return String::new();
+        };
+        if !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            return body.to_string();
+        }
+        let mut out = String::new();
+        let mut rest = body;
+        while let Some((size, after)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 || after.len() < n {
+                break;
+            }
+            out.push_str(&after[..n]);
+            rest = after[n..].trim_start_matches("\r\n");
+        }
+        out
+    }
+
+    /// Every container ID this daemon created (its event history).
+    pub fn created_ids(&self) -> Vec<String> {
+        let until = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 1;
+        let body = self.api_get(&format!(
+            "/events?since=1&until={until}&filters=%7B%22type%22%3A%5B%22container%22%5D%2C%22event%22%3A%5B%22create%22%5D%7D"
+        ));
+        let mut ids: Vec<String> = body
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["Actor"]["ID"].as_str().map(str::to_string))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    /// Removes every container through the API, then checks that the daemon left nothing
+    /// behind for the containers it ever created: no mount under its dirs, no cgroup
+    /// `/berth/<id>`, no process in such a cgroup, no shim. Returns what is left.
+    pub fn leftovers(&self) -> Vec<String> {
+        let created = self.created_ids();
+        let live = self.container_ids();
+        if !live.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(live.iter().map(String::as_str));
+            let _ = self.berth(&args);
+        }
+        // With the slash: /tmp/berth-it-P-1 must not match /tmp/berth-it-P-10.
+        let prefix = format!("{}/", self.dir.display());
+        let exec = self.dir.join("exec").to_string_lossy().to_string();
+        let scan = || -> Vec<String> {
+            let mut left = Vec::new();
+            let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+            for m in info.lines().filter_map(|l| l.split(' ').nth(4)) {
+                if m.starts_with(&prefix) {
+                    left.push(format!("mount {m}"));
+                }
+            }
+            for id in &created {
+                for root in cgroup_roots() {
+                    let dir = root.join("berth").join(id);
+                    if dir.exists() {
+                        left.push(format!("cgroup {}", dir.display()));
+                    }
+                }
+            }
+            for p in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+                let pid = p.file_name().to_string_lossy().to_string();
+                if pid.parse::<u32>().is_err() {
+                    continue;
+                }
+                let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+                let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                if cmdline.starts_with(BERTH)
+                    && cmdline.contains(" shim ")
+                    && cmdline.contains(&exec)
+                {
+                    left.push(format!("shim process {pid}: {cmdline}"));
+                }
+                let cgroup = std::fs::read_to_string(p.path().join("cgroup")).unwrap_or_default();
+                if created
+                    .iter()
+                    .any(|id| cgroup.contains(&format!("/berth/{id}")))
+                {
+                    left.push(format!("container process {pid}: {cmdline}"));
+                }
+            }
+            left
+        };
+        // Shims exit a moment after their container is removed.
+        let mut left = Vec::new();
+        wait_until(Duration::from_secs(10), || {
+            left = scan();
+            left.is_empty()
+        });
+        left
+    }
+}
+
 fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
@@ -229,7 +348,8 @@ impl Drop for Daemon {
         std::thread::sleep(Duration::from_millis(50));
         // Mounts under our dir, deepest first.
         let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        let prefix = self.dir.to_string_lossy().to_string();
+        // With the slash: /tmp/berth-it-P-1 must not match /tmp/berth-it-P-10.
+        let prefix = format!("{}/", self.dir.display());
         let mut mounts: Vec<String> = info
             .lines()
             .filter_map(|l| l.split(' ').nth(4).map(str::to_string))
