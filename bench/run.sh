@@ -69,8 +69,10 @@ FIG[d_shim_pss_kib]=$(( n > 0 ? tot / n : 0 ))
 # e. CONC concurrent run -d.
 start=$(date +%s.%N)
 fails=0
-for i in $(seq "$CONC"); do (timeout 30 "$BERTH_BIN" -H "$SOCK" run -d busybox sleep 100000 >/dev/null 2>>"$W/conc.err" || echo "run -d $i failed: $?" >>"$W/conc.err") & done
-wait
+pids=()
+for i in $(seq "$CONC"); do (timeout 30 "$BERTH_BIN" -H "$SOCK" run -d busybox sleep 100000 >/dev/null 2>>"$W/conc.err" || echo "run -d $i failed: $?" >>"$W/conc.err") & pids+=($!); done
+# Only these: a bare `wait` would also wait for the daemon.
+wait "${pids[@]}"
 [ -s "$W/conc.err" ] && { echo "concurrent run -d errors:"; cat "$W/conc.err"; } >&2
 end=$(date +%s.%N)
 FIG[e_conc_s]=$(echo "$end - $start" | bc -l)

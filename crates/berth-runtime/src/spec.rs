@@ -198,6 +198,10 @@ pub struct HostInfo {
     /// The memory controller accounts swap (v1 `memory.memsw.*`); dockerd drops the swap
     /// limit with a warning when it does not.
     pub swap_limit: bool,
+    /// The daemon's own bounding set (bit N = capability N), `None` when unknown: a
+    /// privileged container gets the capabilities the daemon has, as containerd's
+    /// `WithAllCurrentCapabilities`, since asking for more fails at start.
+    pub bounding_caps: Option<u64>,
 }
 
 impl HostInfo {
@@ -209,6 +213,12 @@ impl HostInfo {
             cgroup_v2,
             swap_limit: cgroup_v2
                 || Path::new("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists(),
+            bounding_caps: std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    let hex = s.lines().find_map(|l| l.strip_prefix("CapBnd:"))?;
+                    u64::from_str_radix(hex.trim(), 16).ok()
+                }),
         }
     }
 }
@@ -436,7 +446,14 @@ pub fn build(input: &SpecInput) -> Result<Spec, SpecError> {
 /// Builds the OCI spec for `input` as dockerd would on a host described by `host`.
 pub fn build_with(input: &SpecInput, host: &HostInfo) -> Result<Spec, SpecError> {
     let sec = security_opts(&input.security_opt)?;
-    let caps = capabilities(&input.cap_add, &input.cap_drop, input.privileged)?;
+    let mut caps = capabilities(&input.cap_add, &input.cap_drop, input.privileged)?;
+    if let (true, Some(bnd)) = (input.privileged, host.bounding_caps) {
+        // ALL_CAPS is in capability-number order.
+        caps.retain(|c| {
+            let n = ALL_CAPS.iter().position(|k| k == c).unwrap_or(0);
+            n < 64 && bnd & (1u64 << n) != 0
+        });
+    }
 
     let mut args = input.args.clone();
     let mut user_mounts = input.mounts.clone();
@@ -647,7 +664,24 @@ mod tests {
         kernel: (6, 1),
         cgroup_v2: false,
         swap_limit: true,
+        bounding_caps: None,
     };
+
+    #[test]
+    fn privileged_gets_only_the_daemons_capabilities() {
+        let mut i = input();
+        i.privileged = true;
+        // Everything but CAP_SYS_RESOURCE (24), as on this machine.
+        let host = HostInfo {
+            bounding_caps: Some(((1u64 << 41) - 1) & !(1 << 24)),
+            ..HOST
+        };
+        let v = serde_json::to_value(build_with(&i, &host).unwrap()).unwrap();
+        let bounding = v["process"]["capabilities"]["bounding"].as_array().unwrap();
+        assert_eq!(bounding.len(), 40);
+        assert!(!bounding.iter().any(|c| c == "CAP_SYS_RESOURCE"));
+        assert!(bounding.iter().any(|c| c == "CAP_SYS_ADMIN"));
+    }
 
     fn input() -> SpecInput {
         SpecInput {
