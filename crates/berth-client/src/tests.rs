@@ -101,6 +101,15 @@ fn head_parsing_and_dechunk() {
     );
 }
 
+/// Removes the fake daemon's socket file.
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// A fake daemon: records request heads (and bodies), answers by path.
 async fn fake_server(name: &str) -> (String, Arc<Mutex<Vec<String>>>) {
     let path = std::env::temp_dir().join(format!(
@@ -111,7 +120,10 @@ async fn fake_server(name: &str) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = UnixListener::bind(&path).unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
     let log2 = log.clone();
+    // Dropped with the task when the test's runtime shuts down.
+    let socket_file = RemoveOnDrop(path.clone());
     tokio::spawn(async move {
+        let _socket_file = socket_file;
         loop {
             let Ok((mut s, _)) = listener.accept().await else {
                 return;

@@ -343,6 +343,8 @@ impl Drop for Ctr {
         // it; nothing was mounted in ours.
         if std::env::var_os("BERTH_TEST_KEEP").is_none() {
             let _ = std::fs::remove_dir_all(&self.dir);
+            // The shared parent goes with the last test (fails while others still use it).
+            let _ = std::fs::remove_dir("/tmp/berth-rt-test");
         }
     }
 }
@@ -1348,6 +1350,7 @@ fn init_forwards_and_reaps() {
     std::os::unix::fs::symlink(berth_bin(), &link).unwrap();
     let st = Command::new(&link).args(["sh", "-c", "exit 9"]).status();
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir("/tmp/berth-rt-test");
     assert_eq!(st.unwrap().code(), Some(9));
     let mut child = ChildGuard(
         Command::new(berth_bin())
