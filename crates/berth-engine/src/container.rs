@@ -687,10 +687,15 @@ impl Engine {
     pub(crate) async fn on_exit(self: &Arc<Self>, c: &Arc<Container>, status: ExitStatus) {
         let dir = self.container_dir(&c.id);
         let state = self.shim_dir(&c.id);
-        let _ = shim::call(&state, json!({"op": "shutdown"})).await;
-        if let Err(e) = berth_image::rootfs::unmount(&dir) {
-            tracing::warn!(id = %c.id, error = %e, "cannot unmount the rootfs");
-        }
+        // The shim answers `shutdown` once it has deleted the runtime's container (cgroup
+        // rmdirs); unmount meanwhile (the request is sent at the first poll).
+        let shutdown = shim::call(&state, json!({"op": "shutdown"}));
+        let unmount = async {
+            if let Err(e) = berth_image::rootfs::unmount(&dir) {
+                tracing::warn!(id = %c.id, error = %e, "cannot unmount the rootfs");
+            }
+        };
+        let _ = tokio::join!(shutdown, unmount);
         let rec = c.update(|r| {
             r.state.status = Status::Exited;
             r.state.pid = 0;

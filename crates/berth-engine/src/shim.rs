@@ -1,8 +1,10 @@
 //! The daemon's side of the shim protocol (docs/architecture.md, "Shim command line and
 //! protocol"): spawning a shim, one-line JSON requests, and framed streams.
 
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -40,8 +42,10 @@ pub async fn spawn(args: &SpawnArgs) -> Result<i32> {
     tokio::fs::create_dir_all(&args.state)
         .await
         .map_err(|e| EngineError::system("cannot create the shim state dir", e))?;
-    let mut cmd = tokio::process::Command::new(&args.exe);
-    cmd.arg("shim")
+    let mut cmd = tokio::process::Command::new(program(&args.exe));
+    // argv[0] stays the binary's path (ps, pgrep), whatever path is executed.
+    cmd.arg0(&args.exe)
+        .arg("shim")
         .arg("--id")
         .arg(&args.id)
         .arg("--bundle")
@@ -92,6 +96,25 @@ pub async fn spawn(args: &SpawnArgs) -> Result<i32> {
         .and_then(Value::as_i64)
         .map(|p| p as i32)
         .ok_or_else(|| EngineError::System(format!("unexpected shim reply: {line}")))
+}
+
+/// What to execute for a shim: `exe` through a detached read-only mount of it that the
+/// daemon opens once and keeps (`/proc/self/fd/<fd>`, valid in the child until its
+/// execve), so the shim starts with CVE-2019-5736 protection and skips its own re-exec.
+/// Falls back to `exe` itself (the shim then re-executes itself read-only) when the
+/// kernel lacks open_tree/mount_setattr (< 5.12).
+fn program(exe: &Path) -> PathBuf {
+    static SEALED: OnceLock<Option<(PathBuf, OwnedFd)>> = OnceLock::new();
+    let sealed = SEALED.get_or_init(|| {
+        berth_runtime::sys::readonly_exe(exe)
+            .map_err(|e| tracing::warn!(error = %e, "shims will re-execute themselves"))
+            .ok()
+            .map(|fd| (exe.to_path_buf(), fd))
+    });
+    match sealed {
+        Some((path, fd)) if path == exe => format!("/proc/self/fd/{}", fd.as_raw_fd()).into(),
+        _ => exe.to_path_buf(),
+    }
 }
 
 /// Path of a shim's control socket.

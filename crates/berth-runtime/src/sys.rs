@@ -95,27 +95,12 @@ pub fn exe_is_readonly() -> bool {
         .unwrap_or(false)
 }
 
-/// CVE-2019-5736 protection. libcontainer 0.7 has none of its own (no memfd or sealing
-/// code in the crate: only youki's CLI `main` calls `pentacle::ensure_sealed()`), and its
-/// intermediate and init processes are clones of the caller that run the caller's
-/// binary until they execve the container's command, so the embedding binary must
-/// protect itself. (runc protects itself: its `runc init` runs from a sealed memfd.)
-///
-/// Re-executes the current binary through a detached, read-only
-/// bind mount of itself (open_tree(OPEN_TREE_CLONE) + mount_setattr(MOUNT_ATTR_RDONLY) +
-/// execveat(AT_EMPTY_PATH)). Afterwards `/proc/<pid>/exe` of the shim, of libcontainer's
-/// init before it execs, and of exec'd processes resolves to that mount, so a container
-/// that opens it for writing gets EROFS instead of overwriting the host's berth binary.
-///
-/// Why not runc's sealed-memfd copy (pentacle): it copies the whole binary (tens of MB
-/// here) per shim, costs ~10–20 ms and keeps that copy in shmem for the shim's life. The
-/// detached read-only mount costs three syscalls and no memory (measured ~0.3 ms plus
-/// the second execve, ~1 ms in total). This is the idea runc 1.2 took ("overlayfs"
-/// sealing: never copy the binary). Needs Linux ≥ 5.12; on older kernels the caller goes
-/// on without the protection. Returns only on failure.
-pub fn reexec_readonly(args: &[String]) -> SysError {
+/// A detached, read-only bind mount of the file at `path` (open_tree(OPEN_TREE_CLONE) +
+/// mount_setattr(MOUNT_ATTR_RDONLY)), as an fd (close-on-exec). Executing it (execveat
+/// with AT_EMPTY_PATH, or execve of `/proc/self/fd/<fd>`) gives a process whose
+/// `/proc/<pid>/exe` cannot be opened for writing. Needs Linux >= 5.12.
+fn readonly_tree(path: &std::ffi::CStr) -> Result<OwnedFd, SysError> {
     let err = |what| move |e| SysError::Seal(what, e);
-    let path = c"/proc/self/exe";
     // SAFETY: `path` is a NUL-terminated string; the syscall returns a new fd or -1.
     let fd = unsafe {
         libc::syscall(
@@ -126,7 +111,7 @@ pub fn reexec_readonly(args: &[String]) -> SysError {
         )
     };
     if fd < 0 {
-        return err("open_tree")(io::Error::last_os_error());
+        return Err(err("open_tree")(io::Error::last_os_error()));
     }
     // SAFETY: open_tree returned a fresh fd that nothing else owns.
     let tree = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
@@ -149,8 +134,46 @@ pub fn reexec_readonly(args: &[String]) -> SysError {
         )
     };
     if r < 0 {
-        return err("mount_setattr")(io::Error::last_os_error());
+        return Err(err("mount_setattr")(io::Error::last_os_error()));
     }
+    Ok(tree)
+}
+
+/// The binary at `path` on a detached read-only mount (see [`reexec_readonly`]), for a
+/// parent that spawns shims: it keeps the fd and executes `/proc/self/fd/<fd>`, so
+/// the shim starts protected and skips its own re-exec (one execve, dynamic linking and
+/// start-up less per container). The mount lives as long as the fd or a process
+/// running from it.
+pub fn readonly_exe(path: &std::path::Path) -> Result<OwnedFd, SysError> {
+    let c = CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| SysError::Seal("path", io::ErrorKind::InvalidInput.into()))?;
+    readonly_tree(&c)
+}
+
+/// CVE-2019-5736 protection. libcontainer 0.7 has none of its own (no memfd or sealing
+/// code in the crate: only youki's CLI `main` calls `pentacle::ensure_sealed()`), and its
+/// intermediate and init processes are clones of the caller that run the caller's
+/// binary until they execve the container's command, so the embedding binary must
+/// protect itself. (runc protects itself: its `runc init` runs from a sealed memfd.)
+///
+/// Re-executes the current binary through a detached, read-only
+/// bind mount of itself (open_tree(OPEN_TREE_CLONE) + mount_setattr(MOUNT_ATTR_RDONLY) +
+/// execveat(AT_EMPTY_PATH)). Afterwards `/proc/<pid>/exe` of the shim, of libcontainer's
+/// init before it execs, and of exec'd processes resolves to that mount, so a container
+/// that opens it for writing gets EROFS instead of overwriting the host's berth binary.
+///
+/// Why not runc's sealed-memfd copy (pentacle): it copies the whole binary (tens of MB
+/// here) per shim, costs ~10–20 ms and keeps that copy in shmem for the shim's life. The
+/// detached read-only mount costs three syscalls and no memory (measured ~0.3 ms plus
+/// the second execve, ~1 ms in total). This is the idea runc 1.2 took ("overlayfs"
+/// sealing: never copy the binary). Needs Linux ≥ 5.12; on older kernels the caller goes
+/// on without the protection. Returns only on failure.
+pub fn reexec_readonly(args: &[String]) -> SysError {
+    let err = |what| move |e| SysError::Seal(what, e);
+    let tree = match readonly_tree(c"/proc/self/exe") {
+        Ok(t) => t,
+        Err(e) => return e,
+    };
     let cargs: Vec<CString> = args
         .iter()
         .filter_map(|a| CString::new(a.as_bytes()).ok())
@@ -212,50 +235,75 @@ pub fn clean_signals(cmd: &mut std::process::Command) {
     }
 }
 
-/// Drops this process's page-table references to clean, file-backed pages (program text
-/// and read-only data that were never written), so the idle shim's RSS counts only what
-/// its poll loop touches again. The pages stay in the page cache, shared with every other
-/// berth process, and fault back in on use (minor faults). Mappings with any anonymous
-/// (written, e.g. relocated RELRO) page are left alone: dropping those would lose data.
+/// Gives the idle shim's memory back: freed heap (`malloc_trim`), clean file-backed
+/// pages, and the stack below the caller's frame.
+///
+/// - Clean file pages (program text and read-only data that were never written): this
+///   process's page-table references are dropped, so its RSS counts only what runs again
+///   afterwards (each touched page faults back in with its fault-around neighbours, up
+///   to 64 KiB). The pages stay in the page cache, shared with every other berth
+///   process. Mappings with any anonymous (written, e.g. relocated RELRO) page are left
+///   alone: dropping those would lose data.
+/// - The stack below the caller (minus a margin): dead by the ABI, but libcontainer's
+///   deep calls at create left tens of KiB of it resident. Pages refault as zeroes.
+///
+/// The ranges are collected first and the heap trimmed before any page is dropped, so
+/// the least code runs (and faults back in) afterwards. Call it right before blocking.
 /// Measured: see the shim's module docs.
-pub fn release_clean_file_pages() {
-    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
-        return;
-    };
-    let mut ranges = Vec::new();
-    let mut current: Option<(usize, usize, bool)> = None;
-    let flush = |c: Option<(usize, usize, bool)>, ranges: &mut Vec<(usize, usize)>| {
-        if let Some((s, e, true)) = c {
-            ranges.push((s, e));
-        }
-    };
-    for line in smaps.lines() {
-        let mut f = line.split_whitespace();
-        let first = f.next().unwrap_or("");
-        if let Some((s, e)) = first
-            .split_once('-')
-            .filter(|(s, _)| s.chars().all(|c| c.is_ascii_hexdigit()))
-        {
-            flush(current.take(), &mut ranges);
-            let perms = f.next().unwrap_or("");
-            let path = f.nth(3).unwrap_or("");
-            let (Ok(s), Ok(e)) = (usize::from_str_radix(s, 16), usize::from_str_radix(e, 16))
-            else {
-                continue;
-            };
-            let clean = (perms == "r-xp" || perms == "r--p") && path.starts_with('/');
-            current = Some((s, e, clean));
-        } else if first == "Anonymous:" && f.next() != Some("0") {
-            if let Some(c) = &mut current {
-                c.2 = false;
+#[inline(never)]
+pub fn trim_memory() {
+    const MAX: usize = 128;
+    let mut ranges = [(0usize, 0usize); MAX];
+    let mut n = 0;
+    let marker = 0u8;
+    let sp = std::hint::black_box(&marker) as *const u8 as usize;
+    if let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") {
+        let mut current: Option<(usize, usize, bool)> = None;
+        let mut push = |c: Option<(usize, usize, bool)>| {
+            if let (Some((s, e, true)), true) = (c, n < MAX) {
+                ranges[n] = (s, e);
+                n += 1;
+            }
+        };
+        for line in smaps.lines() {
+            let mut f = line.split_whitespace();
+            let first = f.next().unwrap_or("");
+            if let Some((s, e)) = first
+                .split_once('-')
+                .filter(|(s, _)| s.chars().all(|c| c.is_ascii_hexdigit()))
+            {
+                push(current.take());
+                let perms = f.next().unwrap_or("");
+                let path = f.nth(3).unwrap_or("");
+                let (Ok(s), Ok(e)) = (usize::from_str_radix(s, 16), usize::from_str_radix(e, 16))
+                else {
+                    continue;
+                };
+                if path == "[stack]" && (s..e).contains(&sp) {
+                    // Keep 16 KiB below this frame (red zone, the calls that follow).
+                    let end = (sp.saturating_sub(16 << 10)) & !4095;
+                    if end > s {
+                        push(Some((s, end, true)));
+                    }
+                    continue;
+                }
+                let clean = (perms == "r-xp" || perms == "r--p") && path.starts_with('/');
+                current = Some((s, e, clean));
+            } else if first == "Anonymous:" && f.next() != Some("0") {
+                if let Some(c) = &mut current {
+                    c.2 = false;
+                }
             }
         }
+        push(current.take());
     }
-    flush(current.take(), &mut ranges);
-    for (s, e) in ranges {
-        // SAFETY: the range is a whole private, never-written file mapping of this process
-        // (no anonymous pages): MADV_DONTNEED only unmaps pages that re-read identically
-        // from the file on the next access, so no memory contents change.
+    malloc_trim();
+    for &(s, e) in &ranges[..n] {
+        // SAFETY: each range is either a whole private, never-written file mapping of this
+        // process (no anonymous pages), where MADV_DONTNEED only unmaps pages that re-read
+        // identically from the file on the next access, or the part of the main thread's
+        // stack more than 16 KiB below the current frame, which no live frame uses (the
+        // stack grows down; no signal handler runs on it) and which refaults as zeroes.
         unsafe {
             libc::madvise(s as *mut libc::c_void, e - s, libc::MADV_DONTNEED);
         }
