@@ -47,6 +47,10 @@ json() { jq -r '.results[0].mean*1000' "$1"; }
 hyperfine -N -w 3 -r "$RUNS" --export-json "$W/a1.json" "$BERTH_BIN -H $SOCK run --rm --network none busybox true" >/dev/null
 hyperfine -N -w 3 -r "$RUNS" --export-json "$W/a2.json" "runc --root $W/runc run -b $W/bundle bench-runc" >/dev/null
 FIG[a_berth]=$(json "$W/a1.json"); FIG[a_runc]=$(json "$W/a2.json")
+# `runc spec` bundles have no seccomp profile; berth loads docker's default one. The same
+# run without it shows what the filter's compilation costs (libseccomp, in the init).
+hyperfine -N -w 3 -r "$RUNS" --export-json "$W/a3.json" "$BERTH_BIN -H $SOCK run --rm --network none --security-opt seccomp=unconfined busybox true" >/dev/null
+FIG[a_berth_noseccomp]=$(json "$W/a3.json")
 
 CID=$(B run -d busybox sleep 100000)
 (cd "$W/bundle" && jq '.process.args=["sleep","100000"] | .linux.cgroupsPath="/berth-bench/exec"' config.json > c.json && mv c.json config.json)
@@ -84,6 +88,7 @@ count=$(B ps -aq | wc -l)
 
 printf '| figure | berth | reference | ratio | goal |\n|---|---|---|---|---|\n'
 printf '| run --rm --network none true | %.1f ms | runc run %.1f ms | %.2f | <= 1.0 |\n' "${FIG[a_berth]}" "${FIG[a_runc]}" "$(echo "${FIG[a_berth]}/${FIG[a_runc]}" | bc -l)"
+printf '| same, --security-opt seccomp=unconfined | %.1f ms | runc run %.1f ms | %.2f | (like for like) |\n' "${FIG[a_berth_noseccomp]}" "${FIG[a_runc]}" "$(echo "${FIG[a_berth_noseccomp]}/${FIG[a_runc]}" | bc -l)"
 printf '| exec true | %.1f ms | runc exec %.1f ms | %.2f | <= 0.7 |\n' "${FIG[b_berth]}" "${FIG[b_runc]}" "$(echo "${FIG[b_berth]}/${FIG[b_runc]}" | bc -l)"
 printf '| ps -a (%d containers) | %.1f ms | | | <= 10 ms |\n' "$count" "${FIG[c_ps_ms]}"
 printf '| idle daemon RSS | %.1f MiB | | | <= 15 MiB |\n' "$(echo "${FIG[d_daemon_kib]}/1024" | bc -l)"
