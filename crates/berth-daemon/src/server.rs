@@ -18,6 +18,14 @@ use tokio::net::UnixListener;
 
 use crate::http::Body;
 
+/// Requests served since start: lets the daemon's owner find idle moments (to trim memory).
+static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many requests this process has served.
+pub fn requests_served() -> u64 {
+    REQUESTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// What serves one request.
 pub trait Handler: Send + Sync + 'static {
     /// Answers `req`; errors are already responses.
@@ -90,6 +98,7 @@ pub async fn serve(
             let service = service_fn(move |req: Request<Incoming>| {
                 let handler = handler.clone();
                 async move {
+                    REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let method = req.method().clone();
                     let path = req.uri().path().to_string();
                     let mut resp = handler.handle(req).await;

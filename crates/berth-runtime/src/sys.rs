@@ -74,6 +74,15 @@ pub fn malloc_trim() {
     }
 }
 
+/// Caps glibc's malloc arenas. Every thread that allocates otherwise gets its own arena
+/// (up to 8 per core), and the daemon's tokio blocking threads would keep megabytes each.
+pub fn limit_malloc_arenas(max: i32) {
+    // SAFETY: mallopt only changes a glibc tunable; called before other threads exist.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, max);
+    }
+}
+
 const OPEN_TREE_CLONE: libc::c_uint = 1;
 const OPEN_TREE_CLOEXEC: libc::c_uint = libc::O_CLOEXEC as libc::c_uint;
 const AT_EMPTY_PATH: libc::c_uint = libc::AT_EMPTY_PATH as libc::c_uint;

@@ -45,8 +45,13 @@ pub fn daemon(a: DaemonArgs, global_level: &str) -> i32 {
         exec_root: a.exec_root.clone().into(),
         log_level: level,
     };
+    // Idle memory is a goal (<= 15 MiB): few malloc arenas, blocking threads that do not
+    // linger, and freed heap handed back to the kernel now and then.
+    berth_runtime::sys::limit_malloc_arenas(2);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(64)
+        .thread_keep_alive(std::time::Duration::from_secs(2))
         .build()
     {
         Ok(rt) => rt,
@@ -55,6 +60,21 @@ pub fn daemon(a: DaemonArgs, global_level: &str) -> i32 {
             return 1;
         }
     };
+    rt.spawn(async {
+        // After activity, once a whole period passed without a request: give freed heap
+        // back and drop clean program pages (they stay in the page cache and fault back
+        // in when used). Never while busy, where the refaults would cost time.
+        let (mut seen, mut trimmed) = (0, 0);
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let now = berth_daemon::server::requests_served();
+            if now == seen && now != trimmed {
+                let _ = tokio::task::spawn_blocking(berth_runtime::sys::trim_memory).await;
+                trimmed = now;
+            }
+            seen = now;
+        }
+    });
     match rt.block_on(berth_daemon::run(config)) {
         Ok(()) => 0,
         Err(e) => {
