@@ -201,8 +201,13 @@ pub fn look_path(name: &str, path: &str) -> Result<std::path::PathBuf, String> {
 /// survive execve), and an execve that still fails (no ELF interpreter, a script without
 /// `#!`) is reported on the container's stderr as runc does (`exec /x: exec format
 /// error`) before the process exits with status 1.
-#[derive(Clone)]
-struct ShimExecutor;
+#[derive(Clone, Default)]
+struct ShimExecutor {
+    /// The container's seccomp profile, for exec processes only: libcontainer 0.7's tenant
+    /// builder drops `linux.seccomp` from the spec it runs them with, so this executor
+    /// loads the filter itself, right before execve (runc and dockerd filter exec too).
+    tenant_seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
+}
 
 impl ShimExecutor {
     fn args_and_path(spec: &Spec) -> (Vec<String>, String) {
@@ -224,6 +229,9 @@ impl ShimExecutor {
 impl Executor for ShimExecutor {
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
         crate::sys::reset_signals_for_exec();
+        if let Some(profile) = &self.tenant_seccomp {
+            load_tenant_seccomp(profile)?;
+        }
         let (args, path) = Self::args_and_path(spec);
         let Some(name) = args.first() else {
             return Err(ExecutorError::InvalidArg);
@@ -259,6 +267,21 @@ impl Executor for ShimExecutor {
 }
 
 /// The error and its sources on one line.
+/// Loads the container's seccomp filter in an exec process. Capabilities are already
+/// dropped here, so without CAP_SYS_ADMIN the kernel only accepts a filter from a process
+/// with no_new_privs: it is set then (setuid binaries run by `exec` do not gain privileges;
+/// the alternative, an unfiltered exec, would be a way around the container's filter).
+fn load_tenant_seccomp(profile: &oci_spec::runtime::LinuxSeccomp) -> Result<(), ExecutorError> {
+    if libcontainer::seccomp::initialize_seccomp(profile).is_ok() {
+        return Ok(());
+    }
+    nix::sys::prctl::set_no_new_privs()
+        .map_err(|e| ExecutorError::Other(format!("cannot set no_new_privs: {e}")))?;
+    libcontainer::seccomp::initialize_seccomp(profile)
+        .map(|_| ())
+        .map_err(|e| ExecutorError::Other(format!("cannot load the seccomp filter: {e}")))
+}
+
 fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
@@ -285,10 +308,19 @@ pub struct Libcontainer {
 
 impl Libcontainer {
     fn builder(&self, id: &str, io: ProcessIo) -> Result<ContainerBuilder, RuntimeError> {
+        self.builder_with(id, io, ShimExecutor::default())
+    }
+
+    fn builder_with(
+        &self,
+        id: &str,
+        io: ProcessIo,
+        executor: ShimExecutor,
+    ) -> Result<ContainerBuilder, RuntimeError> {
         let mut b = ContainerBuilder::new(id.to_string(), SyscallType::Linux)
             .with_root_path(&self.root)
             .map_err(lc_err)?
-            .with_executor(ShimExecutor)
+            .with_executor(executor)
             .with_console_socket(io.console_socket.as_deref());
         let null = || {
             std::fs::File::options()
@@ -375,8 +407,16 @@ impl Runtime for Libcontainer {
     }
 
     fn exec(&mut self, id: &str, process_json: &Path, io: ProcessIo) -> Result<i32, RuntimeError> {
+        let container = Container::load(self.root.join(id)).map_err(lc_err)?;
+        let bundle_spec = Spec::load(container.bundle().join("config.json")).map_err(lc_err)?;
+        let executor = ShimExecutor {
+            tenant_seccomp: bundle_spec
+                .linux()
+                .as_ref()
+                .and_then(|l| l.seccomp().clone()),
+        };
         let b = self
-            .builder(id, io)?
+            .builder_with(id, io, executor)?
             .as_tenant()
             .with_process(Some(process_json))
             .with_detach(true);

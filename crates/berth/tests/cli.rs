@@ -221,6 +221,14 @@ fn isolation_and_limits() {
     let status = d.ok(&["exec", &id, "cat", "/proc/1/status"]);
     assert!(status.contains("CapEff:\t00000000a80425fb"), "{status}");
     assert!(status.contains("Seccomp:\t2"), "{status}");
+    // exec processes are filtered too (dockerd/runc do it; libcontainer's tenant path
+    // does not, berth loads the filter itself).
+    let exec_status = d.ok(&["exec", &id, "cat", "/proc/self/status"]);
+    assert!(exec_status.contains("Seccomp:\t2"), "{exec_status}");
+    assert!(
+        exec_status.contains("CapEff:\t00000000a80425fb"),
+        "{exec_status}"
+    );
     // Masked and read-only paths.
     // Masked like dockerd (/dev/null over it); /proc/kcore is absent on this kernel.
     assert_eq!(d.ok(&["exec", &id, "cat", "/proc/timer_list"]), "");
