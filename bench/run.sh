@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-30}
 CONC=${CONC:-50}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/berth-target}"
-command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
+for t in hyperfine bc; do command -v $t >/dev/null || apt-get install -y -qq $t >/dev/null; done
 cargo build --release -q -p berth
 BERTH_BIN="$CARGO_TARGET_DIR/release/berth"
 W=$(mktemp -d /tmp/berth-bench.XXXXXX)
