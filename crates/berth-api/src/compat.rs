@@ -29,13 +29,7 @@ pub fn image_inspect(version: &str, image: &mut Value) {
     let Some(obj) = image.as_object_mut() else {
         return;
     };
-    if older_than(version, "1.44") {
-        // `VirtualSize` (= Size since layers are shared) went away in 1.44.
-        let size = obj.get("Size").cloned().unwrap_or(Value::from(0));
-        obj.insert("VirtualSize".into(), size);
-    } else {
-        obj.remove("VirtualSize");
-    }
+    virtual_size(version, obj);
     if older_than(version, "1.45") {
         // `Container` and `ContainerConfig` (the build container) went away in 1.45.
         obj.entry("Container").or_insert_with(|| Value::from(""));
@@ -77,6 +71,11 @@ pub fn image_summary(version: &str, item: &mut Value) {
     let Some(obj) = item.as_object_mut() else {
         return;
     };
+    virtual_size(version, obj);
+}
+
+/// `VirtualSize` (= Size since layers are shared) went away in 1.44.
+fn virtual_size(version: &str, obj: &mut serde_json::Map<String, Value>) {
     if older_than(version, "1.44") {
         let size = obj.get("Size").cloned().unwrap_or(Value::from(0));
         obj.insert("VirtualSize".into(), size);

@@ -220,9 +220,6 @@ async fn handle(
             // dockerd sends the headers at once and the body when the container exits.
             let (tx, rx) = mpsc::channel::<Bytes>(1);
             tokio::spawn(async move {
-                // An empty first chunk makes hyper flush the head now: clients such as
-                // docker's CLI wait for it before they start the container.
-                let _ = tx.send(Bytes::new()).await;
                 let code = fut.await;
                 // `Error` is omitted when there is none, as dockerd's `omitempty` does.
                 let body = json!({ "StatusCode": code }).to_string() + "\n";

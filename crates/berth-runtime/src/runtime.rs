@@ -274,13 +274,8 @@ impl Executor for ShimExecutor {
 fn load_tenant_seccomp(profile: &oci_spec::runtime::LinuxSeccomp) -> Result<(), ExecutorError> {
     // Decide before compiling: a failed load would cost a second compilation (~14 ms).
     const CAP_SYS_ADMIN: u32 = 21;
-    let sys_admin = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let hex = s.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
-            u64::from_str_radix(hex.trim(), 16).ok()
-        })
-        .is_some_and(|eff| eff & (1 << CAP_SYS_ADMIN) != 0);
+    let sys_admin =
+        crate::spec::own_capabilities("CapEff").is_some_and(|eff| eff & (1 << CAP_SYS_ADMIN) != 0);
     if !sys_admin {
         nix::sys::prctl::set_no_new_privs()
             .map_err(|e| ExecutorError::Other(format!("cannot set no_new_privs: {e}")))?;

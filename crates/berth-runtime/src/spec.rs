@@ -213,14 +213,19 @@ impl HostInfo {
             cgroup_v2,
             swap_limit: cgroup_v2
                 || Path::new("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists(),
-            bounding_caps: std::fs::read_to_string("/proc/self/status")
-                .ok()
-                .and_then(|s| {
-                    let hex = s.lines().find_map(|l| l.strip_prefix("CapBnd:"))?;
-                    u64::from_str_radix(hex.trim(), 16).ok()
-                }),
+            bounding_caps: own_capabilities("CapBnd"),
         }
     }
+}
+
+/// One capability set of this process from /proc/self/status (`CapEff`, `CapBnd`, …),
+/// bit N = capability N.
+pub(crate) fn own_capabilities(set: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix(set)?.strip_prefix(':'))?;
+    u64::from_str_radix(hex.trim(), 16).ok()
 }
 
 /// moby `caps.DefaultCapabilities()`.

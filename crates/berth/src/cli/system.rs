@@ -262,6 +262,15 @@ pub fn info_text(i: &Value, debug: bool) -> String {
             let _ = writeln!(o, "{k} {v}");
         }
     };
+    // A titled list of "  item" lines, left out when empty.
+    let list = |o: &mut String, title: &str, items: Vec<String>| {
+        if !items.is_empty() {
+            let _ = writeln!(o, "{title}");
+            for item in items {
+                let _ = writeln!(o, "  {item}");
+            }
+        }
+    };
     o.push_str("Client:\n");
     line(&mut o, " Version:   ", env!("CARGO_PKG_VERSION").into());
     line(&mut o, " Context:   ", "default".into());
@@ -289,13 +298,7 @@ pub fn info_text(i: &Value, debug: bool) -> String {
         line(&mut o, "  Authorization:", authz.join(" "));
     }
     line(&mut o, "  Log:", strs(&p["Log"]).join(" "));
-    let cdi = strs(&i["CDISpecDirs"]);
-    if !cdi.is_empty() {
-        o.push_str(" CDI spec directories:\n");
-        for d in cdi {
-            let _ = writeln!(o, "  {d}");
-        }
-    }
+    list(&mut o, " CDI spec directories:", strs(&i["CDISpecDirs"]));
     line(&mut o, " Swarm:", s(&i["Swarm"]["LocalNodeState"]));
     if let Some(rt) = i["Runtimes"].as_object().filter(|m| !m.is_empty()) {
         let mut names: Vec<&String> = rt.keys().collect();
@@ -357,13 +360,7 @@ pub fn info_text(i: &Value, debug: bool) -> String {
     non_empty(&mut o, " HTTP Proxy:", s(&i["HttpProxy"]));
     non_empty(&mut o, " HTTPS Proxy:", s(&i["HttpsProxy"]));
     non_empty(&mut o, " No Proxy:", s(&i["NoProxy"]));
-    let labels = strs(&i["Labels"]);
-    if !labels.is_empty() {
-        o.push_str(" Labels:\n");
-        for l in labels {
-            let _ = writeln!(o, "  {l}");
-        }
-    }
+    list(&mut o, " Labels:", strs(&i["Labels"]));
     line(
         &mut o,
         " Experimental:",
@@ -386,13 +383,7 @@ pub fn info_text(i: &Value, debug: bool) -> String {
             let _ = writeln!(o, "  {c}");
         }
     }
-    let mirrors = strs(&reg["Mirrors"]);
-    if !mirrors.is_empty() {
-        o.push_str(" Registry Mirrors:\n");
-        for m in mirrors {
-            let _ = writeln!(o, "  {m}");
-        }
-    }
+    list(&mut o, " Registry Mirrors:", strs(&reg["Mirrors"]));
     line(
         &mut o,
         " Live Restore Enabled:",
